@@ -1,0 +1,41 @@
+# C1: compile include/asio_shield/detail/awaitable_internals.hpp's selftest
+# against the Asio in use, so that a mismatching Asio stops the build at
+# configure time with one clear message instead of pages of template errors.
+#
+# asio_shield_check_internals(<result-var> INCLUDE_DIRS <dirs...> [DEFINITIONS <defs...>])
+# sets <result-var> to TRUE/FALSE and ASIO_SHIELD_INTERNALS_MESSAGE on failure.
+
+set(_asio_shield_probe_dir ${CMAKE_CURRENT_LIST_DIR})
+
+function(asio_shield_check_internals result)
+    cmake_parse_arguments(ARG "" "" "INCLUDE_DIRS;DEFINITIONS" ${ARGN})
+    set(defs "")
+    foreach(d IN LISTS ARG_DEFINITIONS)
+        list(APPEND defs "-D${d}")
+    endforeach()
+    try_compile(ok ${CMAKE_BINARY_DIR}/asio_shield_probe
+        SOURCES ${_asio_shield_probe_dir}/internals_probe.cpp
+        CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${ARG_INCLUDE_DIRS}"
+        COMPILE_DEFINITIONS ${defs}
+        CXX_STANDARD 20 CXX_STANDARD_REQUIRED ON
+        LINK_LIBRARIES Threads::Threads
+        OUTPUT_VARIABLE out)
+    if(ok)
+        set(${result} TRUE PARENT_SCOPE)
+        return()
+    endif()
+    string(REGEX MATCH "ASIO_SHIELD_PROBE_VERSION=([0-9]+)" _ "${out}")
+    set(version "${CMAKE_MATCH_1}")
+    if(version)
+        math(EXPR major "${version} / 100000")
+        math(EXPR minor "${version} / 100 % 1000")
+        math(EXPR patch "${version} % 100")
+        set(version "${major}.${minor}.${patch}")
+    else()
+        set(version "(unknown version)")
+    endif()
+    set(${result} FALSE PARENT_SCOPE)
+    set(ASIO_SHIELD_INTERNALS_MESSAGE
+        "asio_shield: the Asio internals that cancellation_guard and shield's S3 rely on do not match Asio ${version}. They are listed in include/asio_shield/detail/awaitable_internals.hpp (I1-I8); supported: Asio 1.22 and Boost 1.81 (Asio 1.26). Compiler output:\n${out}"
+        PARENT_SCOPE)
+endfunction()

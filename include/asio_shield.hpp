@@ -1,0 +1,16 @@
+//
+// asio_shield.hpp — umbrella header: every public asio_shield header.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_HPP
+#define ASIO_SHIELD_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/cancellation_guard.hpp>
+#include <asio_shield/shield.hpp>
+#include <asio_shield/slot_guard.hpp>
+
+#endif // ASIO_SHIELD_HPP

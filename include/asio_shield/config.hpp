@@ -1,0 +1,92 @@
+//
+// asio_shield/config.hpp
+//
+// Chooses Boost.Asio or standalone Asio, names it `asio_shield::net`, and
+// defines the feature macros every other header tests.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_CONFIG_HPP
+#define ASIO_SHIELD_CONFIG_HPP
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/version.hpp>
+#define ASIO_SHIELD_NET_VERSION ASIO_VERSION
+#define ASIO_SHIELD_NET_NS ::asio
+#define ASIO_SHIELD_NET_NS_BEGIN                                                                   \
+    namespace asio {
+#define ASIO_SHIELD_NET_NS_END }
+#define ASIO_SHIELD_ABI standalone_v1
+#define ASIO_SHIELD_COMPLETION_TOKEN_FOR(sig) ASIO_COMPLETION_TOKEN_FOR(sig)
+#else
+#include <boost/asio/version.hpp>
+#define ASIO_SHIELD_NET_VERSION BOOST_ASIO_VERSION
+#define ASIO_SHIELD_NET_NS ::boost::asio
+#define ASIO_SHIELD_NET_NS_BEGIN                                                                   \
+    namespace boost {                                                                              \
+    namespace asio {
+#define ASIO_SHIELD_NET_NS_END                                                                     \
+    }                                                                                              \
+    }
+#define ASIO_SHIELD_ABI boost_v1
+#define ASIO_SHIELD_COMPLETION_TOKEN_FOR(sig) BOOST_ASIO_COMPLETION_TOKEN_FOR(sig)
+#endif
+
+/// Oldest supported Asio: 1.22 (standalone) / Boost 1.81 (Asio 1.26) for Boost.Asio.
+#if ASIO_SHIELD_NET_VERSION < 102200
+#error "asio_shield needs Asio 1.22 or newer (Boost 1.81 or newer for Boost.Asio)"
+#endif
+
+// Asio 1.24 / Boost 1.80: as_tuple and deferred left experimental, and
+// `co_await` accepts any async operation (deferred) inside an awaitable.
+#if ASIO_SHIELD_NET_VERSION >= 102400
+#define ASIO_SHIELD_HAS_DEFERRED 1
+#define ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP 1
+#endif
+
+// Asio 1.25 / Boost 1.81: consign and append.
+#if ASIO_SHIELD_NET_VERSION >= 102500
+#define ASIO_SHIELD_HAS_CONSIGN 1
+#endif
+
+// Asio 1.27 / Boost 1.82: the associated immediate executor.
+#if ASIO_SHIELD_NET_VERSION >= 102700
+#define ASIO_SHIELD_HAS_IMMEDIATE_EXECUTOR 1
+#endif
+
+// The compiled part of the library: empty for static builds, export/import for
+// shared ones. ASIO_SHIELD_SOURCE is defined only while building src/.
+#if defined(ASIO_SHIELD_SHARED)
+#if defined(_WIN32)
+#if defined(ASIO_SHIELD_SOURCE)
+#define ASIO_SHIELD_DECL __declspec(dllexport)
+#else
+#define ASIO_SHIELD_DECL __declspec(dllimport)
+#endif
+#else
+#define ASIO_SHIELD_DECL __attribute__((visibility("default")))
+#endif
+#else
+#define ASIO_SHIELD_DECL
+#endif
+
+/// Documented preconditions are checked with this macro (R4); `assert` by
+/// default, so they vanish under NDEBUG. Define it before including any
+/// asio_shield header to route the checks elsewhere.
+#if !defined(ASIO_SHIELD_ASSERT)
+#include <cassert>
+#define ASIO_SHIELD_ASSERT(expr) assert(expr)
+#endif
+
+// Declared so that the alias below needs no other Asio header.
+ASIO_SHIELD_NET_NS_BEGIN
+ASIO_SHIELD_NET_NS_END
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace net = ASIO_SHIELD_NET_NS;
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_CONFIG_HPP

@@ -1,0 +1,389 @@
+//
+// asio_shield/detail/awaitable_internals.hpp
+//
+// The one place where asio_shield relies on Asio internals (SPEC C1).
+//
+// Inside `asio::awaitable`, every value-yielding `co_await` first checks the
+// coroutine's sticky cancellation record and throws `operation_aborted`
+// before any library code runs, and `this_coro`'s controls can only be
+// `co_await`ed. `cancellation_guard` (G0, G1, G4) and `shield` on
+// `use_awaitable` / `deferred` (S3) therefore reach below the public surface.
+// Every internal used is listed here, checked by the configure-time probe
+// (cmake/asio_shield_probe.cmake compiles `internals_selftest`), and tested on
+// Boost 1.81 (Asio 1.26) and standalone Asio 1.22.
+//
+//   I1  awaitable_frame_base<Ex>::attached_thread_ (protected data member,
+//       awaitable_thread<Ex>*): the coroutine thread a running frame belongs to.
+//       Read through a pointer to member formed in a derived class.
+//   I2  awaitable_thread<Ex>::entry_point() (public member function): the
+//       thread's entry frame, awaitable_frame<awaitable_thread_entry_point, Ex>.
+//   I3  that entry frame's private data members `cancellation_state_`
+//       (cancellation_state) and `throw_if_cancelled_` (bool), reached through
+//       an explicit specialisation of `awaitable_frame_base`, a class template
+//       the entry frame befriends.
+//   I4  awaitable_frame_base<Ex>::await_transform(Function) — the overload for
+//       callables `F(awaitable_frame_base<Ex>*) -> awaitable_thread<Ex>*` does
+//       not check the cancellation record. The object it returns is a local
+//       class of namespace net::detail with public members `function_` and
+//       `this_`; an `operator co_await` found by argument-dependent lookup in
+//       net::detail replaces it with our own awaiter.
+//   I5  awaitable<T, Ex>::await_ready/await_suspend/await_resume (public, but
+//       documented as not for direct use): delegated to by S3's awaiter.
+//   I6  (Asio >= 1.24) awaitable_async_op<Signature, Op, Ex>: what
+//       await_transform(Op&&) wraps an async operation in; S3's awaiter for
+//       `deferred` builds one itself to skip the check.
+//   I7  (Asio >= 1.24) detail::async_operation_probe: the type is_async_operation
+//       probes with; a shielded deferred operation refuses it so that
+//       await_transform's unchecked overload is the only viable one.
+//   I8  detail::throw_error(error_code, const char*): throws what a plain
+//       checked co_await throws.
+//
+// Nothing here is part of the API; public headers expose none of it.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP
+#define ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/coroutine_ref.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/cancellation_state.hpp>
+#include <asio/deferred.hpp>
+#include <asio/detail/throw_error.hpp>
+#include <asio/error.hpp>
+#include <asio/impl/awaitable.hpp>
+#else
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detail/throw_error.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/impl/awaitable.hpp>
+#endif
+
+#include <coroutine>
+#include <type_traits>
+#include <utility>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+/// Key for the explicit specialisation that the entry frame befriends (I3).
+struct internals_key
+{
+};
+
+/// I1: reads the protected `attached_thread_` of any frame.
+template <typename Executor>
+struct frame_peek : net::detail::awaitable_frame_base<Executor>
+{
+    static net::detail::awaitable_thread<Executor>*
+    thread_of(net::detail::awaitable_frame_base<Executor>* frame) noexcept
+    {
+        return frame->*(&frame_peek::attached_thread_);
+    }
+};
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+/// I3: the entry frame declares `template <typename> friend class
+/// awaitable_frame_base;`, so this specialisation may read its private members.
+template <>
+class asio_shield::net::detail::awaitable_frame_base<asio_shield::detail::internals_key>
+{
+public:
+    template <typename Executor>
+    static ::asio_shield::detail::coroutine_ref
+    ref(awaitable_frame<awaitable_thread_entry_point, Executor>* entry) noexcept
+    {
+        return {&entry->cancellation_state_, &entry->throw_if_cancelled_};
+    }
+};
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+/// The cancellation state and flag of the coroutine thread running `frame`.
+template <typename Executor>
+coroutine_ref coroutine_of(net::detail::awaitable_frame_base<Executor>* frame) noexcept
+{
+    return net::detail::awaitable_frame_base<internals_key>::ref(
+        frame_peek<Executor>::thread_of(frame)->entry_point()); // I1, I2, I3
+}
+
+/// I8: what a plain checked `co_await` throws.
+[[noreturn]] inline void throw_operation_aborted()
+{
+    net::detail::throw_error(net::error::operation_aborted, "co_await");
+    __builtin_unreachable();
+}
+
+/// S3: a plain `co_await` would throw here; a shielded one only when the
+/// record holds a type its mask does not cover.
+inline void check_shielded_await(const coroutine_ref& ref, net::cancellation_type_t blocked)
+{
+    if (*ref.throw_if_cancelled && uncovered(ref.state->cancelled(), blocked) != net::cancellation_type::none)
+        throw_operation_aborted();
+}
+
+/// Base for the types that route `co_await` through the unchecked
+/// await_transform overload (I4). The call operator only makes that overload
+/// viable; the awaiter returned by `make_awaiter` replaces the one Asio builds.
+struct unchecked_awaitable_base
+{
+    template <typename Executor>
+    net::detail::awaitable_thread<Executor>*
+    operator()(net::detail::awaitable_frame_base<Executor>*) const noexcept
+    {
+        return nullptr; // Never called: operator co_await below takes over.
+    }
+};
+
+template <typename T>
+inline constexpr bool is_frame_pointer_v = false;
+
+template <typename Executor>
+inline constexpr bool is_frame_pointer_v<net::detail::awaitable_frame_base<Executor>*> = true;
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+/// What a shielded deferred operation may be launched with: any completion
+/// token, but neither Asio's probe (I7) nor a frame pointer (I4).
+template <typename CompletionToken>
+concept launch_token =
+    !std::is_same_v<std::decay_t<CompletionToken>, net::detail::async_operation_probe> &&
+    !is_frame_pointer_v<std::decay_t<CompletionToken>>;
+#endif
+
+template <typename T>
+inline constexpr bool is_unchecked_awaitable_v =
+    std::is_base_of_v<unchecked_awaitable_base, std::remove_cvref_t<T>>;
+
+/// S3 for `shield(use_awaitable)`: still an `awaitable<T, Executor>` (so `||`,
+/// `&&` and `co_spawn` take it, by slicing), but a direct `co_await` skips the
+/// check when the mask covers what was recorded.
+template <typename T, typename Executor>
+class shielded_awaitable : public net::awaitable<T, Executor>, public unchecked_awaitable_base
+{
+public:
+    using unchecked_awaitable_base::operator();
+
+    shielded_awaitable(net::awaitable<T, Executor>&& a, net::cancellation_type_t blocked) noexcept
+        : net::awaitable<T, Executor>(std::move(a)), blocked_(blocked)
+    {
+    }
+
+    class awaiter
+    {
+    public:
+        awaiter(net::awaitable<T, Executor>&& a, coroutine_ref ref,
+                net::cancellation_type_t blocked) noexcept
+            : awaitable_(std::move(a)), ref_(ref), blocked_(blocked)
+        {
+        }
+
+        bool await_ready()
+        {
+            check_shielded_await(ref_, blocked_);
+            return awaitable_.await_ready(); // I5
+        }
+
+        template <typename Handle>
+        void await_suspend(Handle h)
+        {
+            awaitable_.await_suspend(h); // I5
+        }
+
+        T await_resume() { return awaitable_.await_resume(); } // I5
+
+    private:
+        net::awaitable<T, Executor> awaitable_;
+        coroutine_ref ref_;
+        net::cancellation_type_t blocked_;
+    };
+
+    awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
+    {
+        return awaiter(static_cast<net::awaitable<T, Executor>&&>(*this), coroutine_of(frame),
+                       blocked_);
+    }
+
+private:
+    net::cancellation_type_t blocked_;
+};
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+
+/// S3 for `shield(deferred)`: still an async operation for every completion
+/// token (so `parallel_group` takes it), but `co_await` inside an awaitable
+/// skips the check when the mask covers what was recorded.
+template <typename Op>
+class shielded_operation : public unchecked_awaitable_base
+{
+public:
+    using unchecked_awaitable_base::operator();
+
+    shielded_operation(Op&& op, net::cancellation_type_t blocked)
+        : op_(std::move(op)), blocked_(blocked)
+    {
+    }
+
+    /// Launch with any completion token except Asio's probe (I7), so that
+    /// `co_await` in an awaitable does not see an ordinary async operation.
+    template <launch_token CompletionToken>
+    auto operator()(CompletionToken&& token) &&
+        -> decltype(std::declval<Op&&>()(static_cast<CompletionToken&&>(token)))
+    {
+        return std::move(op_)(static_cast<CompletionToken&&>(token));
+    }
+
+    template <launch_token CompletionToken>
+    auto operator()(CompletionToken&& token) const&
+        -> decltype(std::declval<const Op&>()(static_cast<CompletionToken&&>(token)))
+    {
+        return op_(static_cast<CompletionToken&&>(token));
+    }
+
+    template <typename Executor>
+    class awaiter
+    {
+        using async_op = net::detail::awaitable_async_op< // I6
+            typename net::completion_signature_of<Op>::type, Op, Executor>;
+
+    public:
+        awaiter(Op&& op, net::detail::awaitable_frame_base<Executor>* frame,
+                net::cancellation_type_t blocked)
+            : op_(std::move(op)), ref_(coroutine_of(frame)), blocked_(blocked),
+              async_op_(std::move(op_), frame)
+        {
+        }
+        awaiter(const awaiter&) = delete;
+        awaiter& operator=(const awaiter&) = delete;
+
+        bool await_ready()
+        {
+            check_shielded_await(ref_, blocked_);
+            return async_op_.await_ready();
+        }
+
+        template <typename Handle>
+        void await_suspend(Handle h)
+        {
+            async_op_.await_suspend(h);
+        }
+
+        decltype(auto) await_resume() { return async_op_.await_resume(); }
+
+    private:
+        Op op_; // async_op_ keeps a reference to it.
+        coroutine_ref ref_;
+        net::cancellation_type_t blocked_;
+        async_op async_op_;
+    };
+
+    template <typename Executor>
+    awaiter<Executor> make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
+    {
+        return awaiter<Executor>(std::move(op_), frame, blocked_);
+    }
+
+private:
+    Op op_;
+    net::cancellation_type_t blocked_;
+};
+
+#endif // defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+
+/// The hook that shield's async_result uses to make S3 possible: identity for
+/// every result except awaitables and (Asio >= 1.24) deferred operations.
+template <typename Result>
+struct shield_result
+{
+    template <typename R>
+    static R&& wrap(R&& r, net::cancellation_type_t) noexcept
+    {
+        return static_cast<R&&>(r);
+    }
+    using type = Result;
+};
+
+template <typename T, typename Executor>
+struct shield_result<net::awaitable<T, Executor>>
+{
+    static shielded_awaitable<T, Executor> wrap(net::awaitable<T, Executor>&& a,
+                                                net::cancellation_type_t blocked) noexcept
+    {
+        return shielded_awaitable<T, Executor>(std::move(a), blocked);
+    }
+    using type = shielded_awaitable<T, Executor>;
+};
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+template <typename Signature, typename Initiation, typename... InitArgs>
+struct shield_result<net::deferred_async_operation<Signature, Initiation, InitArgs...>>
+{
+    using op_type = net::deferred_async_operation<Signature, Initiation, InitArgs...>;
+    static shielded_operation<op_type> wrap(op_type&& op, net::cancellation_type_t blocked)
+    {
+        return shielded_operation<op_type>(std::move(op), blocked);
+    }
+    using type = shielded_operation<op_type>;
+};
+#endif
+
+/// Compiled by the configure-time probe (C1): instantiates every internal
+/// listed above for `Executor`, so a mismatching Asio fails the probe.
+template <typename Executor>
+void internals_selftest()
+{
+    using frame_base = net::detail::awaitable_frame_base<Executor>;
+    static_assert(std::is_same_v<decltype(frame_peek<Executor>::thread_of(nullptr)),
+                                 net::detail::awaitable_thread<Executor>*>); // I1
+    [[maybe_unused]] coroutine_ref (*ref)(frame_base*) = &coroutine_of<Executor>; // I2, I3
+    struct probe_op : unchecked_awaitable_base
+    {
+    };
+    using transformed = decltype(std::declval<frame_base&>().await_transform(probe_op{}));
+    static_assert(std::is_same_v<decltype(std::declval<transformed&>().this_), frame_base*>); // I4
+    static_assert(std::is_same_v<decltype(std::declval<transformed&>().function_), probe_op>);
+    static_assert(
+        std::is_same_v<decltype(std::declval<net::awaitable<int, Executor>&>().await_resume()),
+                       int>); // I5
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+    static_assert(sizeof(net::detail::async_operation_probe) > 0); // I7
+#endif
+    [[maybe_unused]] void (*thrower)() = &throw_operation_aborted; // I8
+}
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+ASIO_SHIELD_NET_NS_BEGIN
+namespace detail {
+
+/// I4: found by argument-dependent lookup for the object that the unchecked
+/// await_transform overload returns; swaps in asio_shield's awaiter.
+template <typename Transformed>
+    requires ::asio_shield::detail::is_unchecked_awaitable_v<
+        decltype(std::declval<Transformed&>().function_)>
+auto operator co_await(Transformed&& transformed)
+{
+    return std::move(transformed.function_).make_awaiter(transformed.this_);
+}
+
+} // namespace detail
+ASIO_SHIELD_NET_NS_END
+
+#endif // ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP

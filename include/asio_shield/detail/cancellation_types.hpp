@@ -1,0 +1,50 @@
+//
+// asio_shield/detail/cancellation_types.hpp
+//
+// Helpers over net::cancellation_type_t: masks are defined on the three named
+// bits only (SPEC: "Masks are defined on the three named bits only").
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_DETAIL_CANCELLATION_TYPES_HPP
+#define ASIO_SHIELD_DETAIL_CANCELLATION_TYPES_HPP
+
+#include <asio_shield/config.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/cancellation_type.hpp>
+#else
+#include <boost/asio/cancellation_type.hpp>
+#endif
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+/// terminal | partial | total: what "every type" means for masks.
+inline constexpr net::cancellation_type_t all_types = static_cast<net::cancellation_type_t>(
+    static_cast<unsigned>(net::cancellation_type::terminal) |
+    static_cast<unsigned>(net::cancellation_type::partial) |
+    static_cast<unsigned>(net::cancellation_type::total));
+
+/// The named bits of `requested` that `blocked` does not cover.
+constexpr net::cancellation_type_t uncovered(net::cancellation_type_t requested,
+                                             net::cancellation_type_t blocked) noexcept
+{
+    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(requested) &
+                                                 static_cast<unsigned>(all_types) &
+                                                 ~static_cast<unsigned>(blocked));
+}
+
+/// True when `blocked` covers every named bit, so nothing can ever pass.
+constexpr bool blocks_everything(net::cancellation_type_t blocked) noexcept
+{
+    return uncovered(all_types, blocked) == net::cancellation_type::none;
+}
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_DETAIL_CANCELLATION_TYPES_HPP

@@ -1,0 +1,73 @@
+//
+// asio_shield/impl/cancellation_guard.hpp
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_IMPL_CANCELLATION_GUARD_HPP
+#define ASIO_SHIELD_IMPL_CANCELLATION_GUARD_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/awaitable_internals.hpp>
+
+#include <coroutine>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+template <typename>
+inline constexpr bool dependent_false_v = false;
+
+struct guard_access
+{
+    static cancellation_guard make(coroutine_ref coroutine)
+    {
+        return cancellation_guard(coroutine);
+    }
+};
+
+/// What `guard_cancellation()` returns. Inside an awaitable it takes the
+/// unchecked await_transform route (G0); the awaiter is ready at once, so
+/// entering a guard never suspends the coroutine.
+class guard_cancellation_op : public unchecked_awaitable_base
+{
+public:
+    struct awaiter
+    {
+        coroutine_ref coroutine;
+
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        cancellation_guard await_resume() const { return guard_access::make(coroutine); }
+    };
+
+    template <typename Executor>
+    awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) && noexcept
+    {
+        return awaiter{coroutine_of(frame)};
+    }
+
+    // R4: reached only when awaited outside an asio::awaitable.
+    template <typename T = void>
+    void operator co_await() const
+    {
+        static_assert(dependent_false_v<T>,
+                      "asio_shield::guard_cancellation() can only be awaited inside an "
+                      "asio::awaitable coroutine (co_spawn / use_awaitable). In hand-written "
+                      "composed operations use asio_shield::slot_guard instead.");
+    }
+};
+
+} // namespace detail
+
+inline detail::guard_cancellation_op guard_cancellation() noexcept
+{
+    return {};
+}
+
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_IMPL_CANCELLATION_GUARD_HPP

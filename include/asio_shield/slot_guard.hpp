@@ -1,0 +1,116 @@
+//
+// asio_shield/slot_guard.hpp
+//
+// Deferral of cancellation for hand-written composed operations (callbacks,
+// async_compose): the slot-level counterpart of cancellation_guard (G8).
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_SLOT_GUARD_HPP
+#define ASIO_SHIELD_SLOT_GUARD_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/cancellation_types.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/cancellation_signal.hpp>
+#else
+#include <boost/asio/cancellation_signal.hpp>
+#endif
+
+#include <utility>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+
+/// Holds back the requests that reach a composed operation's slot.
+/**
+ * Construct it over the slot the composed operation received (for example
+ * `self.get_cancellation_state().slot()` in `async_compose`) and bind the inner
+ * operations that must not be cut to `slot()`. While the guard is in force,
+ * requests arriving at the outer slot are recorded (`cancellation_requested()`)
+ * instead of forwarded. `release()` — or destruction — forwards the recorded
+ * request, once, to whatever is then connected to `slot()`; after that,
+ * requests pass straight through.
+ *
+ * The relay lives in the outer slot's own (recycled) memory, so the guard is a
+ * cheap movable handle that can sit in a composed operation's state. As with
+ * any Asio operation, the relay stays installed in the outer slot until the
+ * slot's owner clears it or installs another handler.
+ *
+ * **Thread safety**: requests must be emitted on the composed operation's
+ * executor, as Asio requires of every slot.
+ *
+ * **Contract**: G8.
+ */
+class slot_guard
+{
+public:
+    /// Installs the relay in `outer`; an unconnected `outer` gives a guard
+    /// whose `slot()` is unconnected too.
+    explicit slot_guard(net::cancellation_slot outer)
+        : relay_(outer.is_connected() ? &outer.template emplace<relay>() : nullptr)
+    {
+    }
+
+    slot_guard(slot_guard&& other) noexcept : relay_(std::exchange(other.relay_, nullptr)) {}
+    slot_guard& operator=(slot_guard&&) = delete;
+    slot_guard(const slot_guard&) = delete;
+    slot_guard& operator=(const slot_guard&) = delete;
+
+    /// Forwards what was recorded, as `release()` does.
+    ~slot_guard() { release(); }
+
+    /// The slot to bind inner operations to.
+    net::cancellation_slot slot() const noexcept
+    {
+        return relay_ ? relay_->signal_.slot() : net::cancellation_slot();
+    }
+
+    /// Union of the types requested while the guard was in force.
+    net::cancellation_type_t cancellation_requested() const noexcept
+    {
+        return relay_ ? relay_->recorded_ : net::cancellation_type::none;
+    }
+
+    /// Whether requests are still being held back.
+    bool active() const noexcept { return relay_ && relay_->deferring_; }
+
+    /// Stops holding back and forwards the recorded request, if any, to what is
+    /// connected to `slot()`. Later calls do nothing.
+    void release()
+    {
+        if (relay_ && relay_->deferring_)
+        {
+            relay_->deferring_ = false;
+            if (relay_->recorded_ != net::cancellation_type::none)
+                relay_->signal_.emit(relay_->recorded_);
+        }
+    }
+
+private:
+    struct relay
+    {
+        void operator()(net::cancellation_type_t type)
+        {
+            if (deferring_)
+                recorded_ = static_cast<net::cancellation_type_t>(
+                    static_cast<unsigned>(recorded_) | static_cast<unsigned>(type));
+            else
+                signal_.emit(type);
+        }
+
+        net::cancellation_signal signal_;
+        net::cancellation_type_t recorded_ = net::cancellation_type::none;
+        bool deferring_ = true;
+    };
+
+    relay* relay_;
+};
+
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_SLOT_GUARD_HPP
