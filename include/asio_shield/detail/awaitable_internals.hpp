@@ -55,7 +55,6 @@
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
-#include <asio/deferred.hpp>
 #include <asio/detail/throw_error.hpp>
 #include <asio/error.hpp>
 #include <asio/impl/awaitable.hpp>
@@ -63,10 +62,17 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/detail/throw_error.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/impl/awaitable.hpp>
+#endif
+
+#if defined(ASIO_SHIELD_HAS_DEFERRED)
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/deferred.hpp>
+#else
+#include <boost/asio/deferred.hpp>
+#endif
 #endif
 
 #include <coroutine>
