@@ -11,6 +11,7 @@
 
 #include <asio_shield/cancellation_guard.hpp>
 #include <asio_shield/shield.hpp>
+#include <asio_shield/shield_for.hpp>
 #include <asio_shield/slot_guard.hpp>
 
 #endif // ASIO_SHIELD_HPP

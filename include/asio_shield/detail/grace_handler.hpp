@@ -1,0 +1,308 @@
+//
+// asio_shield/detail/grace_handler.hpp
+//
+// The machinery behind shield_for: a relay in the outer slot that holds
+// requests back, a timer started by the first held request, and the handler
+// wrapper that owns the relay for the operation's lifetime.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_DETAIL_GRACE_HANDLER_HPP
+#define ASIO_SHIELD_DETAIL_GRACE_HANDLER_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/cancellation_types.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/associator.hpp>
+#include <asio/basic_waitable_timer.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/handler_continuation_hook.hpp>
+#include <asio/system_executor.hpp>
+#else
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/handler_continuation_hook.hpp>
+#include <boost/asio/system_executor.hpp>
+#endif
+
+#include <chrono>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+using grace_duration = std::chrono::steady_clock::duration;
+
+template <typename Executor, typename Allocator>
+class grace_relay;
+
+/// The grace timer and the relay it serves. Allocated with the handler's
+/// associated allocator when the first request is held, freed by the timer's
+/// completion handler (or by its destruction when the io_context goes first).
+template <typename Executor, typename Allocator>
+struct grace_timer
+{
+    using timer_type =
+        net::basic_waitable_timer<std::chrono::steady_clock,
+                                  net::wait_traits<std::chrono::steady_clock>, Executor>;
+    using allocator_type =
+        typename std::allocator_traits<Allocator>::template rebind_alloc<grace_timer>;
+
+    grace_timer(const Executor& ex, const Allocator& alloc, grace_relay<Executor, Allocator>* r)
+        : timer(ex), allocator(alloc), relay(r)
+    {}
+
+    static grace_timer* create(const Executor& ex, const Allocator& alloc,
+                               grace_relay<Executor, Allocator>* r)
+    {
+        allocator_type a(alloc);
+        grace_timer* p = std::allocator_traits<allocator_type>::allocate(a, 1);
+        try
+        {
+            std::allocator_traits<allocator_type>::construct(a, p, ex, alloc, r);
+        }
+        catch (...)
+        {
+            std::allocator_traits<allocator_type>::deallocate(a, p, 1);
+            throw;
+        }
+        return p;
+    }
+
+    void destroy() noexcept
+    {
+        allocator_type a(allocator);
+        std::allocator_traits<allocator_type>::destroy(a, this);
+        std::allocator_traits<allocator_type>::deallocate(a, this, 1);
+    }
+
+    timer_type timer;
+    Allocator allocator;
+    grace_relay<Executor, Allocator>* relay; // Null once the operation completed.
+};
+
+/// Completion handler of the grace timer; owns the timer state.
+template <typename Executor, typename Allocator>
+class grace_wait_handler
+{
+public:
+    explicit grace_wait_handler(grace_timer<Executor, Allocator>* t) noexcept : timer_(t) {}
+    grace_wait_handler(grace_wait_handler&& other) noexcept
+        : timer_(std::exchange(other.timer_, nullptr))
+    {}
+    grace_wait_handler& operator=(grace_wait_handler&&) = delete;
+
+    // R2: an io_context destroyed before the timer fired still frees the state.
+    ~grace_wait_handler()
+    {
+        if (timer_)
+            timer_->destroy();
+    }
+
+    template <typename ErrorCode>
+    void operator()(const ErrorCode&)
+    {
+        grace_timer<Executor, Allocator>* t = std::exchange(timer_, nullptr);
+        grace_relay<Executor, Allocator>* relay = t->relay;
+        t->destroy();
+        if (relay)
+            relay->expire(); // T1: the deadline passed with the operation pending.
+    }
+
+private:
+    grace_timer<Executor, Allocator>* timer_;
+};
+
+/// Lives in the outer slot's (recycled) memory for the operation's lifetime.
+template <typename Executor, typename Allocator>
+class grace_relay
+{
+public:
+    grace_relay(net::cancellation_type_t blocked, grace_duration grace, const Executor& ex,
+                const Allocator& alloc)
+        : blocked_(blocked), grace_(grace), executor_(ex), allocator_(alloc)
+    {}
+
+    grace_relay(const grace_relay&) = delete;
+    grace_relay& operator=(const grace_relay&) = delete;
+
+    ~grace_relay()
+    {
+        // The operation completed (or was abandoned): the timer must not reach
+        // back into this relay; its handler frees the state.
+        if (timer_)
+        {
+            timer_->relay = nullptr;
+            timer_->timer.cancel();
+        }
+    }
+
+    void operator()(net::cancellation_type_t type)
+    {
+        if (expired_)
+        {
+            signal_.emit(type);
+            return;
+        }
+        // S5: what the mask does not cover passes at once.
+        if (uncovered(type, blocked_) != net::cancellation_type::none)
+            signal_.emit(static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) &
+                                                               ~static_cast<unsigned>(blocked_)));
+        const auto held = static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) &
+                                                                static_cast<unsigned>(blocked_) &
+                                                                static_cast<unsigned>(all_types));
+        if (held == net::cancellation_type::none)
+            return;
+        held_ = static_cast<net::cancellation_type_t>(static_cast<unsigned>(held_) |
+                                                      static_cast<unsigned>(held));
+        if (!timer_)
+        {
+            // T1: the deadline counts from the first held request.
+            timer_ = grace_timer<Executor, Allocator>::create(executor_, allocator_, this);
+            timer_->timer.expires_after(grace_);
+            timer_->timer.async_wait(grace_wait_handler<Executor, Allocator>(timer_));
+        }
+    }
+
+    void expire()
+    {
+        timer_ = nullptr;
+        expired_ = true;
+        signal_.emit(held_);
+    }
+
+    net::cancellation_slot slot() noexcept { return signal_.slot(); }
+
+private:
+    net::cancellation_signal signal_;
+    net::cancellation_type_t blocked_;
+    net::cancellation_type_t held_ = net::cancellation_type::none;
+    grace_duration grace_;
+    Executor executor_;
+    Allocator allocator_;
+    grace_timer<Executor, Allocator>* timer_ = nullptr;
+    bool expired_ = false;
+};
+
+template <typename Handler, typename Executor>
+class grace_handler
+{
+    using allocator_type = net::associated_allocator_t<Handler>;
+    using relay_type = grace_relay<Executor, allocator_type>;
+
+public:
+    using cancellation_slot_type = net::cancellation_slot;
+
+    template <typename H>
+    grace_handler(H&& handler, net::cancellation_type_t blocked, grace_duration grace,
+                  const Executor& ex)
+        : handler_(static_cast<H&&>(handler))
+    {
+        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
+        if (outer.is_connected())
+        {
+            outer_ = outer;
+            inner_ = outer
+                         .template emplace<relay_type>(blocked, grace, ex,
+                                                       net::get_associated_allocator(handler_))
+                         .slot();
+        }
+    }
+
+    grace_handler(grace_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
+        : handler_(std::move(other.handler_)), outer_(other.outer_), inner_(other.inner_)
+    {}
+
+    cancellation_slot_type get_cancellation_slot() const noexcept { return inner_; }
+
+    template <typename... Args>
+    void operator()(Args&&... args)
+    {
+        static_assert(std::is_invocable_v<Handler, Args...>,
+                      "asio_shield::shield_for(duration, token): the wrapped token is not a "
+                      "completion handler for this operation's completion signature.");
+        // Destroying the relay also retires its timer, if one was started.
+        if (inner_.is_connected())
+            outer_.clear();
+        std::move(handler_)(static_cast<Args&&>(args)...);
+    }
+
+    Handler handler_;
+
+private:
+    net::cancellation_slot outer_;
+    net::cancellation_slot inner_;
+};
+
+template <typename Handler, typename Executor>
+inline bool asio_handler_is_continuation(grace_handler<Handler, Executor>* this_handler)
+{
+#if defined(ASIO_SHIELD_STANDALONE)
+    return asio_handler_cont_helpers::is_continuation(this_handler->handler_);
+#else
+    return boost_asio_handler_cont_helpers::is_continuation(this_handler->handler_);
+#endif
+}
+
+template <typename Initiation>
+concept initiation_with_executor = requires(const Initiation& i)
+{
+    typename Initiation::executor_type;
+    i.get_executor();
+};
+
+/// T3: the executor the grace timer runs on.
+template <typename Initiation, typename Handler>
+auto grace_executor(const Initiation& initiation, const Handler& handler)
+{
+    if constexpr (initiation_with_executor<Initiation>)
+        return net::get_associated_executor(handler, initiation.get_executor());
+    else
+    {
+        static_assert(!std::is_same_v<net::associated_executor_t<Handler>, net::system_executor>,
+                      "asio_shield::shield_for: neither the completion handler nor the operation "
+                      "names an executor for the grace timer; bind one with "
+                      "net::bind_executor(executor, token).");
+        return net::get_associated_executor(handler);
+    }
+}
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+/// S2: everything but the slot is the wrapped handler's.
+template <template <typename, typename> class Associator, typename Handler, typename Executor,
+          typename DefaultCandidate>
+struct asio_shield::net::associator<
+    Associator, asio_shield::detail::grace_handler<Handler, Executor>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate>
+{
+    static typename Associator<Handler, DefaultCandidate>::type
+    get(const asio_shield::detail::grace_handler<Handler, Executor>& h) noexcept
+    {
+        return Associator<Handler, DefaultCandidate>::get(h.handler_);
+    }
+
+    static auto get(const asio_shield::detail::grace_handler<Handler, Executor>& h,
+                    const DefaultCandidate& c) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler_, c))
+    {
+        return Associator<Handler, DefaultCandidate>::get(h.handler_, c);
+    }
+};
+
+#endif // ASIO_SHIELD_DETAIL_GRACE_HANDLER_HPP

@@ -1,0 +1,70 @@
+//
+// asio_shield/impl/shield_for.hpp
+//
+// async_result specialisation for shield_for_t.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_IMPL_SHIELD_FOR_HPP
+#define ASIO_SHIELD_IMPL_SHIELD_FOR_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/grace_handler.hpp>
+#include <asio_shield/impl/shield.hpp>
+
+#include <type_traits>
+#include <utility>
+
+template <typename CompletionToken, typename... Signatures>
+class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>, Signatures...>
+{
+    template <typename Initiation>
+    struct init_wrapper : asio_shield::detail::initiation_base<Initiation>
+    {
+        using asio_shield::detail::initiation_base<Initiation>::initiation_base;
+
+        template <typename Handler, typename... Args>
+        void operator()(Handler&& handler, cancellation_type_t blocked,
+                        asio_shield::detail::grace_duration grace, Args&&... args) &&
+        {
+            auto ex =
+                asio_shield::detail::grace_executor(static_cast<const Initiation&>(*this), handler);
+            static_cast<Initiation&&> (*this)(
+                asio_shield::detail::grace_handler<std::decay_t<Handler>, decltype(ex)>(
+                    static_cast<Handler&&>(handler), blocked, grace, ex),
+                static_cast<Args&&>(args)...);
+        }
+
+        template <typename Handler, typename... Args>
+        void operator()(Handler&& handler, cancellation_type_t blocked,
+                        asio_shield::detail::grace_duration grace, Args&&... args) const&
+        {
+            auto ex =
+                asio_shield::detail::grace_executor(static_cast<const Initiation&>(*this), handler);
+            static_cast<const Initiation&> (*this)(
+                asio_shield::detail::grace_handler<std::decay_t<Handler>, decltype(ex)>(
+                    static_cast<Handler&&>(handler), blocked, grace, ex),
+                static_cast<Args&&>(args)...);
+        }
+    };
+
+public:
+    // The return type is spelled out so that completion_token_for checks (which
+    // use an initiation without an executor) do not instantiate the body.
+    template <typename Initiation, typename RawToken, typename... Args>
+    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
+        -> decltype(async_result<CompletionToken, Signatures...>::initiate(
+            std::declval<init_wrapper<std::decay_t<Initiation>>>(),
+            asio_shield::detail::forward_token<RawToken>(token.token_), token.blocked_types_,
+            token.grace_, static_cast<Args&&>(args)...))
+    {
+        return async_result<CompletionToken, Signatures...>::initiate(
+            init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
+            asio_shield::detail::forward_token<RawToken>(token.token_), token.blocked_types_,
+            token.grace_, static_cast<Args&&>(args)...);
+    }
+};
+
+#endif // ASIO_SHIELD_IMPL_SHIELD_FOR_HPP

@@ -1,0 +1,97 @@
+//
+// asio_shield/shield_for.hpp
+//
+// `shield_for(duration, token[, blocked_types])`: a shield with a grace period.
+// Requests of a blocked type are held back; if the operation is still pending
+// `duration` after the first held request, the held requests are forwarded.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_SHIELD_FOR_HPP
+#define ASIO_SHIELD_SHIELD_FOR_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/cancellation_types.hpp>
+
+#include <chrono>
+#include <type_traits>
+#include <utility>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+
+/// Completion-token adapter: a shield that gives way after a grace period.
+/**
+ * **Per-operation cancellation**: a request of a type in `blocked_types()` is
+ * held back; other types pass at once (as with `shield_t`, S5). If the
+ * operation has not completed `grace()` after the *first* held request, the
+ * union of the held requests is forwarded to it, and later requests pass
+ * straight through (T1). In a coroutine, held requests are recorded by the
+ * coroutine's state as with `shield_t` (S4).
+ *
+ * **Cost**: with no request there is no timer: the operation pays for a small
+ * relay in its cancellation slot's recycled memory. The first held request
+ * allocates one timer with the handler's associated allocator.
+ *
+ * **Executor (T3)**: the timer runs on
+ * `get_associated_executor(handler, initiation executor)`; never an extra
+ * thread. When neither names an executor, `shield_for` does not compile.
+ *
+ * **Thread safety**: requests must be emitted on the operation's executor (or
+ * strand), as Asio requires of every slot.
+ *
+ * **Contract**: T1, T3; S1, S2, S4, S5 up to the deadline.
+ */
+template <typename CompletionToken>
+class shield_for_t
+{
+public:
+    template <typename T>
+    constexpr shield_for_t(T&& token, std::chrono::steady_clock::duration grace,
+                           net::cancellation_type_t blocked_types)
+        : token_(static_cast<T&&>(token)), grace_(grace), blocked_types_(blocked_types)
+    {}
+
+    /// How long after the first held request the operation may still run.
+    constexpr std::chrono::steady_clock::duration grace() const noexcept { return grace_; }
+
+    /// The cancellation types held back until the deadline.
+    constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
+
+    // Public only so that the async_result specialisation can reach them; not API.
+    CompletionToken token_;
+    std::chrono::steady_clock::duration grace_;
+    net::cancellation_type_t blocked_types_;
+};
+
+/// Shields the operation until `grace` after the first request (T1).
+/**
+ * `co_await async_write(sock, buf, shield_for(2s, use_awaitable));` finishes
+ * the write if it can, but a peer that stops reading cannot hold a shutdown up
+ * for more than two seconds after it was requested.
+ */
+template <typename Rep, typename Period, typename CompletionToken>
+[[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
+shield_for(std::chrono::duration<Rep, Period> grace, CompletionToken&& token,
+           net::cancellation_type_t blocked_types = detail::all_types)
+{
+    using token_type = std::decay_t<CompletionToken>;
+    static_assert(std::is_class_v<token_type> ||
+                      (std::is_pointer_v<token_type> &&
+                       std::is_function_v<std::remove_pointer_t<token_type>>),
+                  "asio_shield::shield_for(duration, token): the argument is not a completion "
+                  "token. Pass a completion token or handler such as net::use_awaitable, "
+                  "net::deferred, net::detached or a callable.");
+    return shield_for_t<token_type>(
+        static_cast<CompletionToken&&>(token),
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace), blocked_types);
+}
+
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#include <asio_shield/impl/shield_for.hpp>
+
+#endif // ASIO_SHIELD_SHIELD_FOR_HPP
