@@ -245,4 +245,29 @@ BOOST_AUTO_TEST_CASE(T1_write_to_a_peer_that_stopped_reading_is_cut_after_the_gr
     BOOST_TEST(elapsed_since_request < 5000.0);
 }
 
+// T1 with the other token styles: shield_for composes like shield (S2) —
+// futures, redirect_error and a binder around it.
+BOOST_AUTO_TEST_CASE(T1_composes_with_future_redirect_error_and_binders)
+{
+    net::io_context io;
+    net::steady_timer a(io, 1ms), b(io, 1ms), c(io, 1ms);
+    auto f = a.async_wait(shield_for(1s, net::use_future));
+    error_code ec = net::error::would_block;
+    bool ran = false;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            co_await b.async_wait(net::redirect_error(shield_for(1s, net::use_awaitable), ec));
+            net::cancellation_signal unused;
+            co_await c.async_wait(
+                net::bind_cancellation_slot(unused.slot(), shield_for(1s, net::use_awaitable)));
+            ran = true;
+        },
+        net::detached);
+    io.run();
+    BOOST_CHECK_NO_THROW(f.get());
+    BOOST_TEST(!ec);
+    BOOST_TEST(ran);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -39,18 +39,39 @@ public:
     }
 };
 
-/// Forwards `token.token_` with the value category and constness of `RawToken`.
+/// The token argument for async_initiate that forwards `token.token_` with the
+/// constness and value category of the adapter: `const T`, `T&` or `T` (moved
+/// from).
 template <typename RawToken, typename Token>
-constexpr decltype(auto) forward_token(Token& token) noexcept
+using forwarded_token_t =
+    std::conditional_t<std::is_const_v<std::remove_reference_t<RawToken>>, const Token,
+                       std::conditional_t<std::is_lvalue_reference_v<RawToken>, Token&, Token>>;
+
+/// S2: adapters that name the wrapped token's `return_type` (redirect_error,
+/// bind_allocator, bind_cancellation_slot in Asio 1.26) need one from us too;
+/// tokens without it (e.g. deferred) give none.
+template <typename InnerResult, typename = void>
+struct shield_return_type
 {
-    using raw = std::remove_reference_t<RawToken>;
-    if constexpr (std::is_const_v<raw>)
-        return static_cast<const Token&>(token);
-    else if constexpr (std::is_lvalue_reference_v<RawToken>)
-        return static_cast<Token&>(token);
-    else
-        return static_cast<Token&&>(token);
-}
+};
+
+template <typename InnerResult>
+struct shield_return_type<InnerResult, std::void_t<typename InnerResult::return_type>>
+{
+    using return_type = typename shield_result<typename InnerResult::return_type>::type;
+};
+
+/// The same for adapters that return the wrapped token's result unchanged.
+template <typename InnerResult, typename = void>
+struct forwarded_return_type
+{
+};
+
+template <typename InnerResult>
+struct forwarded_return_type<InnerResult, std::void_t<typename InnerResult::return_type>>
+{
+    using return_type = typename InnerResult::return_type;
+};
 
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
@@ -58,6 +79,7 @@ constexpr decltype(auto) forward_token(Token& token) noexcept
 
 template <typename CompletionToken, typename... Signatures>
 class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, Signatures...>
+    : public asio_shield::detail::shield_return_type<async_result<CompletionToken, Signatures...>>
 {
     template <typename Initiation>
     struct init_wrapper : asio_shield::detail::initiation_base<Initiation>
@@ -87,10 +109,12 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
     template <typename Initiation, typename RawToken, typename... Args>
     static auto initiate_inner(Initiation&& initiation, RawToken&& token, Args&&... args)
     {
-        return async_result<CompletionToken, Signatures...>::initiate(
+        // async_initiate, not async_result::initiate: tokens whose async_result
+        // predates initiate() (use_future in Asio 1.26) must work too (S2).
+        return async_initiate<asio_shield::detail::forwarded_token_t<RawToken, CompletionToken>,
+                              Signatures...>(
             init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
-            asio_shield::detail::forward_token<RawToken>(token.token_), token.blocked_types_,
-            static_cast<Args&&>(args)...);
+            token.token_, token.blocked_types_, static_cast<Args&&>(args)...);
     }
 
     template <typename Initiation, typename RawToken, typename... Args>

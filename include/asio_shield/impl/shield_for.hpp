@@ -19,6 +19,7 @@
 
 template <typename CompletionToken, typename... Signatures>
 class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>, Signatures...>
+    : public asio_shield::detail::forwarded_return_type<async_result<CompletionToken, Signatures...>>
 {
     template <typename Initiation>
     struct init_wrapper : asio_shield::detail::initiation_base<Initiation>
@@ -51,19 +52,22 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
     };
 
 public:
-    // The return type is spelled out so that completion_token_for checks (which
-    // use an initiation without an executor) do not instantiate the body.
+    // async_initiate, not async_result::initiate, so that tokens whose
+    // async_result predates initiate() (use_future in Asio 1.26) work too. The
+    // return type is spelled out so that completion_token_for checks (which use
+    // an initiation without an executor) do not instantiate the body.
     template <typename Initiation, typename RawToken, typename... Args>
     static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
-        -> decltype(async_result<CompletionToken, Signatures...>::initiate(
-            std::declval<init_wrapper<std::decay_t<Initiation>>>(),
-            asio_shield::detail::forward_token<RawToken>(token.token_), token.blocked_types_,
-            token.grace_, static_cast<Args&&>(args)...))
+        -> decltype(async_initiate<
+                    asio_shield::detail::forwarded_token_t<RawToken, CompletionToken>,
+                    Signatures...>(std::declval<init_wrapper<std::decay_t<Initiation>>>(),
+                                   token.token_, token.blocked_types_, token.grace_,
+                                   static_cast<Args&&>(args)...))
     {
-        return async_result<CompletionToken, Signatures...>::initiate(
+        return async_initiate<asio_shield::detail::forwarded_token_t<RawToken, CompletionToken>,
+                              Signatures...>(
             init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
-            asio_shield::detail::forward_token<RawToken>(token.token_), token.blocked_types_,
-            token.grace_, static_cast<Args&&>(args)...);
+            token.token_, token.blocked_types_, token.grace_, static_cast<Args&&>(args)...);
     }
 };
 
