@@ -35,8 +35,7 @@ class initiation_base : public Initiation
 public:
     template <typename I>
     explicit initiation_base(I&& initiation) : Initiation(static_cast<I&&>(initiation))
-    {
-    }
+    {}
 };
 
 /// The token argument for async_initiate that forwards `token.token_` with the
@@ -52,8 +51,7 @@ using forwarded_token_t =
 /// tokens without it (e.g. deferred) give none.
 template <typename InnerResult, typename = void>
 struct shield_return_type
-{
-};
+{};
 
 template <typename InnerResult>
 struct shield_return_type<InnerResult, std::void_t<typename InnerResult::return_type>>
@@ -64,8 +62,7 @@ struct shield_return_type<InnerResult, std::void_t<typename InnerResult::return_
 /// The same for adapters that return the wrapped token's result unchanged.
 template <typename InnerResult, typename = void>
 struct forwarded_return_type
-{
-};
+{};
 
 template <typename InnerResult>
 struct forwarded_return_type<InnerResult, std::void_t<typename InnerResult::return_type>>
@@ -90,7 +87,7 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         template <typename Handler, typename... Args>
         void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) &&
         {
-            static_cast<Initiation&&>(*this)(
+            static_cast<Initiation&&> (*this)(
                 asio_shield::detail::shield_handler<std::decay_t<Handler>>(
                     static_cast<Handler&&>(handler), blocked),
                 static_cast<Args&&>(args)...);
@@ -99,7 +96,7 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         template <typename Handler, typename... Args>
         void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) const&
         {
-            static_cast<const Initiation&>(*this)(
+            static_cast<const Initiation&> (*this)(
                 asio_shield::detail::shield_handler<std::decay_t<Handler>>(
                     static_cast<Handler&&>(handler), blocked),
                 static_cast<Args&&>(args)...);
@@ -118,9 +115,8 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
     }
 
     template <typename Initiation, typename RawToken, typename... Args>
-    using inner_result_t = decltype(initiate_inner(std::declval<Initiation>(),
-                                                   std::declval<RawToken>(),
-                                                   std::declval<Args>()...));
+    using inner_result_t = decltype(initiate_inner(
+        std::declval<Initiation>(), std::declval<RawToken>(), std::declval<Args>()...));
 
 public:
     template <typename Initiation, typename RawToken, typename... Args>

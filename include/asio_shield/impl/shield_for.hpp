@@ -19,7 +19,8 @@
 
 template <typename CompletionToken, typename... Signatures>
 class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>, Signatures...>
-    : public asio_shield::detail::forwarded_return_type<async_result<CompletionToken, Signatures...>>
+    : public asio_shield::detail::forwarded_return_type<
+          async_result<CompletionToken, Signatures...>>
 {
     template <typename Initiation>
     struct init_wrapper : asio_shield::detail::initiation_base<Initiation>
