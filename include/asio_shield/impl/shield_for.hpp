@@ -12,7 +12,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/grace_handler.hpp>
-#include <asio_shield/impl/shield.hpp>
+#include <asio_shield/shield.hpp>
 
 #include <type_traits>
 #include <utility>
