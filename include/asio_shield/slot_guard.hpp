@@ -38,7 +38,13 @@ inline namespace ASIO_SHIELD_ABI {
  * The relay lives in the outer slot's own (recycled) memory, so the guard is a
  * cheap movable handle that can sit in a composed operation's state. As with
  * any Asio operation, the relay stays installed in the outer slot until the
- * slot's owner clears it or installs another handler.
+ * slot's owner clears it or installs another handler. If that happens while
+ * the guard is alive, the guard stops deferring (`active()` turns false and
+ * `slot()` is no longer connected) but keeps reporting what it recorded.
+ * `async_compose` clears its cancellation state's slot each time the composed
+ * operation resumes, so there a guard built over
+ * `self.get_cancellation_state().slot()` lasts one step: the next step reads
+ * `cancellation_requested()` and decides.
  *
  * **Thread safety**: requests must be emitted on the composed operation's
  * executor, as Asio requires of every slot.
@@ -51,17 +57,26 @@ public:
     /// Installs the relay in `outer`; an unconnected `outer` gives a guard
     /// whose `slot()` is unconnected too.
     explicit slot_guard(net::cancellation_slot outer)
-        : relay_(outer.is_connected() ? &outer.template emplace<relay>() : nullptr)
-    {
-    }
+        : relay_(outer.is_connected() ? &outer.template emplace<relay>(this) : nullptr)
+    {}
 
-    slot_guard(slot_guard&& other) noexcept : relay_(std::exchange(other.relay_, nullptr)) {}
+    slot_guard(slot_guard&& other) noexcept
+        : relay_(std::exchange(other.relay_, nullptr)), kept_(other.kept_)
+    {
+        if (relay_)
+            relay_->owner_ = this;
+    }
     slot_guard& operator=(slot_guard&&) = delete;
     slot_guard(const slot_guard&) = delete;
     slot_guard& operator=(const slot_guard&) = delete;
 
     /// Forwards what was recorded, as `release()` does.
-    ~slot_guard() { release(); }
+    ~slot_guard()
+    {
+        release();
+        if (relay_)
+            relay_->owner_ = nullptr; // The relay outlives us in the slot.
+    }
 
     /// The slot to bind inner operations to.
     net::cancellation_slot slot() const noexcept
@@ -72,7 +87,7 @@ public:
     /// Union of the types requested while the guard was in force.
     net::cancellation_type_t cancellation_requested() const noexcept
     {
-        return relay_ ? relay_->recorded_ : net::cancellation_type::none;
+        return relay_ ? relay_->recorded_ : kept_;
     }
 
     /// Whether requests are still being held back.
@@ -93,21 +108,38 @@ public:
 private:
     struct relay
     {
+        explicit relay(slot_guard* owner) noexcept : owner_(owner) {}
+        relay(const relay&) = delete;
+        relay& operator=(const relay&) = delete;
+
+        // The slot's owner cleared it or installed another handler: the guard
+        // must not reach into freed memory, and keeps what was recorded.
+        ~relay()
+        {
+            if (owner_)
+            {
+                owner_->kept_ = recorded_;
+                owner_->relay_ = nullptr;
+            }
+        }
+
         void operator()(net::cancellation_type_t type)
         {
             if (deferring_)
-                recorded_ = static_cast<net::cancellation_type_t>(
-                    static_cast<unsigned>(recorded_) | static_cast<unsigned>(type));
+                recorded_ = static_cast<net::cancellation_type_t>(static_cast<unsigned>(recorded_) |
+                                                                  static_cast<unsigned>(type));
             else
                 signal_.emit(type);
         }
 
+        slot_guard* owner_;
         net::cancellation_signal signal_;
         net::cancellation_type_t recorded_ = net::cancellation_type::none;
         bool deferring_ = true;
     };
 
     relay* relay_;
+    net::cancellation_type_t kept_ = net::cancellation_type::none; // Once the relay is gone.
 };
 
 } // namespace ASIO_SHIELD_ABI
