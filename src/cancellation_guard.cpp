@@ -9,7 +9,10 @@
 // or re-emitted (G2, G4). For the guard's lifetime the entry frame is pointed
 // at a substitute state over the guard's own `relay_` signal:
 //   - operations awaited in the scope bind to the substitute's slot, which
-//     never emits (its out filter passes nothing), so they are not cut (G1);
+//     never emits while the substitute is the coroutine's state (its out
+//     filter passes nothing then), so they are not cut (G1); while a nested
+//     guard is in force it passes requests on to that guard's recorder, the
+//     only handler there (G3, G7);
 //   - the substitute's in filter accumulates every type it is told about, so
 //     `this_coro::cancellation_state` and nested guards read the union (G7);
 //   - a recorder in S's child slot (free: nothing else is bound there while
@@ -42,9 +45,17 @@ struct guard_out_filter
 {
     cancellation_guard* guard;
 
-    net::cancellation_type_t operator()(net::cancellation_type_t) const noexcept
+    net::cancellation_type_t operator()(net::cancellation_type_t type) const noexcept
     {
-        return net::cancellation_type::none;
+        // Operations awaited in this guard's scope bind to the substitute's
+        // slot while it is the coroutine's state: they never see a request
+        // (G1). While a nested guard is in force the coroutine's state is that
+        // guard's substitute, and the only handler in our slot is its
+        // recorder, which must hear of requests so that the nested scope's
+        // this_coro::cancellation_state reports them too (G7).
+        if (guard->coroutine_.state->slot() == guard->substitute_slot_)
+            return net::cancellation_type::none;
+        return type;
     }
 };
 
@@ -72,8 +83,7 @@ struct guard_recorder
 } // namespace detail
 
 cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
-    : coroutine_(coroutine), saved_state_(*coroutine.state),
-      requested_(saved_state_.cancelled()),
+    : coroutine_(coroutine), saved_state_(*coroutine.state), requested_(saved_state_.cancelled()),
       saved_throw_if_cancelled_(*coroutine.throw_if_cancelled)
 {
     if (saved_state_.slot().is_connected())
