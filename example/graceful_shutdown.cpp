@@ -1,0 +1,261 @@
+//
+// graceful_shutdown.cpp — a line-based TCP server that shuts down without
+// cutting responses short.
+//
+// Each request line is answered with `ok <n>\n` and n bytes of body. On SIGINT
+// or SIGTERM the server stops accepting and cancels every session. A session
+// that is in the middle of a response finishes it (the write is shielded),
+// then sends `goodbye\n` inside a cancellation guard and closes. A session
+// that is waiting for a request goes straight to its goodbye. (A client that
+// stops reading holds up the shutdown; asio_shield::shield_for would bound the
+// wait with a grace period.)
+//
+// Usage: graceful_shutdown [--port <n>] [--self-test <clients>]
+//   --port 0 (the default) picks a free port; the server prints it.
+//   --self-test N starts N clients in this process, raises SIGTERM while all N
+//   responses are in flight, and exits with 0 only if every client received a
+//   complete response followed by a goodbye.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#include <asio_shield.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio.hpp>
+using error_code = std::error_code;
+using system_error = std::system_error;
+#else
+#include <boost/asio.hpp>
+using error_code = boost::system::error_code;
+using system_error = boost::system::system_error;
+#endif
+
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <list>
+#include <string>
+#include <string_view>
+
+namespace net = asio_shield::net;
+using net::ip::tcp;
+
+namespace {
+
+constexpr std::size_t body_bytes = 1024 * 1024;
+constexpr std::string_view goodbye = "goodbye\n";
+
+// The answer to one request line: a header, then the line repeated.
+std::string make_response(std::string_view request)
+{
+    std::string response = "ok " + std::to_string(body_bytes) + "\n";
+    if (request.empty())
+        request = "-";
+    for (std::size_t i = 0; i < body_bytes; ++i)
+        response += request[i % request.size()];
+    return response;
+}
+
+struct server
+{
+    explicit server(net::io_context& io, unsigned short port)
+        : acceptor(io, tcp::endpoint(net::ip::address_v4::loopback(), port)),
+          shutdown_started(io, net::steady_timer::time_point::max())
+    {}
+
+    tcp::acceptor acceptor;
+    // One signal per live session, each bound to that session's co_spawn. A
+    // list, because a signal must not move while its slot is connected.
+    std::list<net::cancellation_signal> sessions;
+    // Used as an event: it never expires; cancel() tells observers (the
+    // self-test clients) that every session has been cancelled.
+    net::steady_timer shutdown_started;
+    bool stopping = false;
+
+    std::size_t sessions_opened = 0;
+    std::size_t responses_in_flight = 0;
+    std::size_t responses_completed = 0;
+    std::size_t goodbyes_sent = 0;
+};
+
+net::awaitable<void> session(tcp::socket socket, server& srv)
+{
+    bool cancelled = false;
+    try
+    {
+        std::string input;
+        for (;;)
+        {
+            const std::size_t n = co_await net::async_read_until(socket, net::dynamic_buffer(input),
+                                                                 '\n', net::use_awaitable);
+            const std::string response = make_response(std::string_view(input).substr(0, n - 1));
+            input.erase(0, n);
+
+            // A response is sent whole or not at all: a shutdown that arrives
+            // meanwhile does not cut it (S1), and it is not forgotten either:
+            // the next read throws operation_aborted (S4).
+            ++srv.responses_in_flight;
+            co_await net::async_write(socket, net::buffer(response),
+                                      asio_shield::shield(net::use_awaitable));
+            --srv.responses_in_flight;
+            ++srv.responses_completed;
+        }
+    }
+    catch (const system_error& e)
+    {
+        // Anything else (eof, reset) means the client has gone: nothing to say.
+        cancelled = e.code() == net::error::operation_aborted;
+    }
+    if (!cancelled)
+        co_return;
+
+    // The coroutine is cancelled now, so a plain co_await would throw at once.
+    // The guard lets the goodbye out; it ends with the coroutine (G0, G1).
+    auto guard = co_await asio_shield::guard_cancellation();
+    co_await net::async_write(socket, net::buffer(goodbye), net::use_awaitable);
+    ++srv.goodbyes_sent;
+    socket.shutdown(tcp::socket::shutdown_send);
+}
+
+net::awaitable<void> accept_loop(server& srv)
+{
+    const auto executor = co_await net::this_coro::executor;
+    for (;;)
+    {
+        error_code ec;
+        tcp::socket socket =
+            co_await srv.acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+        if (ec || srv.stopping) // The acceptor is closed at shutdown.
+            co_return;
+
+        // Small kernel buffers: a response then spans many round trips, and
+        // one whose client stops reading stays in flight (the self-test relies
+        // on it; by default Linux would buffer megabytes).
+        socket.set_option(net::socket_base::send_buffer_size(16 * 1024));
+        ++srv.sessions_opened;
+        auto signal = srv.sessions.emplace(srv.sessions.end());
+        net::co_spawn(executor, session(std::move(socket), srv),
+                      net::bind_cancellation_slot(
+                          signal->slot(), [&srv, signal, executor](std::exception_ptr e) {
+                              // Erased later: co_spawn's own cancellation
+                              // handler lives in this signal's slot and is
+                              // still in use while this handler runs.
+                              net::post(executor, [&srv, signal] { srv.sessions.erase(signal); });
+                              if (e)
+                                  std::rethrow_exception(e);
+                          }));
+    }
+}
+
+net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
+{
+    const int number = co_await signals.async_wait(net::use_awaitable);
+    std::printf("shutdown (%s): %zu sessions open, %zu responses in flight\n",
+                number == SIGINT ? "SIGINT" : "SIGTERM", srv.sessions.size(),
+                srv.responses_in_flight);
+    srv.stopping = true;
+    srv.acceptor.close();
+    // co_spawn's default filter passes terminal requests only.
+    for (net::cancellation_signal& signal : srv.sessions)
+        signal.emit(net::cancellation_type::terminal);
+    srv.shutdown_started.cancel();
+}
+
+// --self-test --------------------------------------------------------------
+
+struct self_test
+{
+    std::size_t clients = 0;
+    std::size_t waiting = 0; // Clients whose response has started to arrive.
+    std::size_t passed = 0;
+};
+
+// Sends one request, sees the response start, then reads only after the
+// shutdown has begun, so every response is certain to be in flight when its
+// session is cancelled. Checks it got the whole response, a goodbye and EOF.
+net::awaitable<void> test_client(tcp::endpoint endpoint, std::size_t id, server& srv,
+                                 self_test& test)
+{
+    tcp::socket socket(co_await net::this_coro::executor);
+    socket.open(tcp::v4());
+    // Small buffers: the 1 MiB response cannot be sent until the client reads.
+    socket.set_option(net::socket_base::receive_buffer_size(16 * 1024));
+    co_await socket.async_connect(endpoint, net::use_awaitable);
+
+    const std::string request = "hello from client " + std::to_string(id);
+    co_await net::async_write(socket, net::buffer(request + "\n"), net::use_awaitable);
+
+    std::string received;
+    co_await net::async_read_until(socket, net::dynamic_buffer(received), '\n', net::use_awaitable);
+    if (++test.waiting == test.clients)
+        std::raise(SIGTERM);
+
+    error_code ec;
+    co_await srv.shutdown_started.async_wait(net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_read(socket, net::dynamic_buffer(received),
+                             net::redirect_error(net::use_awaitable, ec));
+    if (ec == net::error::eof && received == make_response(request) + std::string(goodbye))
+        ++test.passed;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try
+    {
+        unsigned short port = 0;
+        std::size_t clients = 0;
+        for (int i = 1; i < argc; i += 2)
+        {
+            const std::string_view arg = argv[i];
+            if (i + 1 < argc && arg == "--port")
+                port = static_cast<unsigned short>(std::stoul(argv[i + 1]));
+            else if (i + 1 < argc && arg == "--self-test")
+                clients = std::stoul(argv[i + 1]);
+            else
+            {
+                std::fprintf(stderr, "usage: %s [--port <n>] [--self-test <clients>]\n", argv[0]);
+                return 2;
+            }
+        }
+
+        net::io_context io;
+        // Registered before any client can raise SIGTERM.
+        net::signal_set signals(io, SIGINT, SIGTERM);
+        server srv(io, port);
+        std::printf("listening on %u\n", unsigned{srv.acceptor.local_endpoint().port()});
+        std::fflush(stdout);
+
+        auto rethrow = [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        };
+        net::co_spawn(io, wait_for_shutdown(signals, srv), rethrow);
+        net::co_spawn(io, accept_loop(srv), rethrow);
+
+        self_test test{clients};
+        for (std::size_t i = 0; i < clients; ++i)
+            net::co_spawn(io, test_client(srv.acceptor.local_endpoint(), i, srv, test), rethrow);
+
+        // Returns once shutdown is over: no acceptor, no signal wait, no session.
+        io.run();
+
+        std::printf("sessions opened: %zu\nresponses completed: %zu\ngoodbyes sent: %zu\n",
+                    srv.sessions_opened, srv.responses_completed, srv.goodbyes_sent);
+        if (clients == 0)
+            return 0;
+        std::printf("self-test: %zu/%zu clients got a complete response and a goodbye\n",
+                    test.passed, clients);
+        const bool ok = test.passed == clients && srv.sessions_opened == clients &&
+                        srv.responses_completed == clients && srv.goodbyes_sent == clients;
+        return ok ? 0 : 1;
+    }
+    catch (const std::exception& e)
+    {
+        std::fprintf(stderr, "graceful_shutdown: %s\n", e.what());
+        return 2;
+    }
+}
