@@ -14,8 +14,7 @@
 #include <asio/version.hpp>
 #define ASIO_SHIELD_NET_VERSION ASIO_VERSION
 #define ASIO_SHIELD_NET_NS ::asio
-#define ASIO_SHIELD_NET_NS_BEGIN                                                                   \
-    namespace asio {
+#define ASIO_SHIELD_NET_NS_BEGIN namespace asio {
 #define ASIO_SHIELD_NET_NS_END }
 #define ASIO_SHIELD_ABI standalone_v1
 #define ASIO_SHIELD_COMPLETION_TOKEN_FOR(sig) ASIO_COMPLETION_TOKEN_FOR(sig)

@@ -51,23 +51,20 @@ class shield_t
 public:
     /// Tag for the default constructor used by `as_default_on`.
     struct default_constructor_tag
-    {
-    };
+    {};
 
     /// Default-constructs the wrapped token and blocks every cancellation type.
     constexpr shield_t(default_constructor_tag = default_constructor_tag(),
                        CompletionToken token = CompletionToken())
         : token_(static_cast<CompletionToken&&>(token)), blocked_types_(detail::all_types)
-    {
-    }
+    {}
 
     /// Wraps `token`; the operation never sees the bits in `blocked_types`.
     template <typename T>
     constexpr explicit shield_t(T&& token,
                                 net::cancellation_type_t blocked_types = detail::all_types)
         : token_(static_cast<T&&>(token)), blocked_types_(blocked_types)
-    {
-    }
+    {}
 
     /// The cancellation types this adapter keeps away from the operation.
     constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
@@ -81,17 +78,16 @@ public:
 
         /// Construct the adapted executor from the inner executor type.
         template <typename InnerExecutor1>
-            requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
-                     std::is_convertible_v<InnerExecutor1, InnerExecutor>)
-        executor_with_default(const InnerExecutor1& ex) noexcept : InnerExecutor(ex)
-        {
-        }
+        requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
+                 std::is_convertible_v<InnerExecutor1, InnerExecutor>)
+            executor_with_default(const InnerExecutor1& ex)
+        noexcept : InnerExecutor(ex) {}
     };
 
     /// Type alias to adapt an I/O object to use `shield_t` as its default token.
     template <typename T>
-    using as_default_on_t =
-        typename T::template rebind_executor<executor_with_default<typename T::executor_type>>::other;
+    using as_default_on_t = typename T::template rebind_executor<
+        executor_with_default<typename T::executor_type>>::other;
 
     /// Adapts an I/O object to use `shield_t` as its default completion token.
     template <typename T>

@@ -38,7 +38,10 @@ inline bool is_aborted(const system_error& e)
 
 #define CO_TEST_CASE(name)                                                                         \
     static net::awaitable<void> name##_body(net::io_context& io);                                  \
-    BOOST_AUTO_TEST_CASE(name) { ::test::run_coroutine(&name##_body); }                            \
+    BOOST_AUTO_TEST_CASE(name)                                                                     \
+    {                                                                                              \
+        ::test::run_coroutine(&name##_body);                                                       \
+    }                                                                                              \
     static net::awaitable<void> name##_body([[maybe_unused]] net::io_context& io)
 
 #endif

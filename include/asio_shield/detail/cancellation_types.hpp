@@ -23,10 +23,10 @@ inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
 /// terminal | partial | total: what "every type" means for masks.
-inline constexpr net::cancellation_type_t all_types = static_cast<net::cancellation_type_t>(
-    static_cast<unsigned>(net::cancellation_type::terminal) |
-    static_cast<unsigned>(net::cancellation_type::partial) |
-    static_cast<unsigned>(net::cancellation_type::total));
+inline constexpr net::cancellation_type_t all_types =
+    static_cast<net::cancellation_type_t>(static_cast<unsigned>(net::cancellation_type::terminal) |
+                                          static_cast<unsigned>(net::cancellation_type::partial) |
+                                          static_cast<unsigned>(net::cancellation_type::total));
 
 /// The named bits of `requested` that `blocked` does not cover.
 constexpr net::cancellation_type_t uncovered(net::cancellation_type_t requested,

@@ -80,8 +80,7 @@ public:
 
     shield_handler(shield_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
         : handler_(std::move(other.handler_)), outer_(other.outer_), inner_(other.inner_)
-    {
-    }
+    {}
 
     /// The slot the operation sees: none, or the mask proxy's.
     cancellation_slot_type get_cancellation_slot() const noexcept { return inner_; }
@@ -123,9 +122,10 @@ inline bool asio_handler_is_continuation(shield_handler<Handler>* this_handler)
 
 /// S2: executor, allocator and (Asio >= 1.27) immediate executor are those of
 /// the wrapped handler; the slot comes from the member above.
-template <template <typename, typename> class Associator, typename Handler, typename DefaultCandidate>
+template <template <typename, typename> class Associator, typename Handler,
+          typename DefaultCandidate>
 struct asio_shield::net::associator<Associator, asio_shield::detail::shield_handler<Handler>,
-                                      DefaultCandidate> : Associator<Handler, DefaultCandidate>
+                                    DefaultCandidate> : Associator<Handler, DefaultCandidate>
 {
     static typename Associator<Handler, DefaultCandidate>::type
     get(const asio_shield::detail::shield_handler<Handler>& h) noexcept
