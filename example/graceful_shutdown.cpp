@@ -6,15 +6,21 @@
 // or SIGTERM the server stops accepting and cancels every session. A session
 // that is in the middle of a response finishes it (the write is shielded),
 // then sends `goodbye\n` inside a cancellation guard and closes. A session
-// that is waiting for a request goes straight to its goodbye. (A client that
-// stops reading holds up the shutdown; asio_shield::shield_for would bound the
-// wait with a grace period.)
+// that is waiting for a request goes straight to its goodbye. A client that
+// stops reading would hold the shutdown up forever; `--grace <ms>` bounds it:
+// the response is shielded with asio_shield::shield_for and the goodbye sent
+// under guard_cancellation_for, so each gets that long after the shutdown
+// request, and is cut at the deadline.
 //
-// Usage: graceful_shutdown [--port <n>] [--self-test <clients>]
+// Usage: graceful_shutdown [--port <n>] [--grace <ms>] [--self-test <clients>]
+//                          [--stall <clients>]
 //   --port 0 (the default) picks a free port; the server prints it.
+//   --grace <ms> bounds the shutdown (default: no bound).
 //   --self-test N starts N clients in this process, raises SIGTERM while all N
 //   responses are in flight, and exits with 0 only if every client received a
 //   complete response followed by a goodbye.
+//   --stall K (with --self-test and --grace) makes K of those clients stop
+//   reading; the self-test then expects their responses cut at the deadline.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -31,6 +37,7 @@ using error_code = boost::system::error_code;
 using system_error = boost::system::system_error;
 #endif
 
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
@@ -77,7 +84,13 @@ struct server
     std::size_t sessions_opened = 0;
     std::size_t responses_in_flight = 0;
     std::size_t responses_completed = 0;
+    std::size_t responses_cut = 0; // At the grace deadline.
     std::size_t goodbyes_sent = 0;
+
+    // Zero: shutdown waits for every response and goodbye, however long.
+    std::chrono::milliseconds grace{0};
+    // Used as an event like shutdown_started: every session has ended.
+    net::steady_timer* all_sessions_ended = nullptr;
 };
 
 net::awaitable<void> session(tcp::socket socket, server& srv)
@@ -97,8 +110,29 @@ net::awaitable<void> session(tcp::socket socket, server& srv)
             // meanwhile does not cut it (S1), and it is not forgotten either:
             // the next read throws operation_aborted (S4).
             ++srv.responses_in_flight;
-            co_await net::async_write(socket, net::buffer(response),
-                                      asio_shield::shield(net::use_awaitable));
+            if (srv.grace.count() == 0)
+            {
+                co_await net::async_write(socket, net::buffer(response),
+                                          asio_shield::shield(net::use_awaitable));
+            }
+            else
+            {
+                // T1: the write gets `grace` after the shutdown request, then
+                // it is cut; a client that stopped reading cannot hold us up.
+                error_code ec;
+                co_await net::async_write(
+                    socket, net::buffer(response),
+                    asio_shield::shield_for(srv.grace,
+                                            net::redirect_error(net::use_awaitable, ec)));
+                if (ec == net::error::operation_aborted)
+                {
+                    --srv.responses_in_flight;
+                    ++srv.responses_cut;
+                    co_return; // Nothing more can be said on a torn stream.
+                }
+                if (ec)
+                    throw system_error(ec);
+            }
             --srv.responses_in_flight;
             ++srv.responses_completed;
         }
@@ -113,10 +147,26 @@ net::awaitable<void> session(tcp::socket socket, server& srv)
 
     // The coroutine is cancelled now, so a plain co_await would throw at once.
     // The guard lets the goodbye out; it ends with the coroutine (G0, G1).
-    auto guard = co_await asio_shield::guard_cancellation();
-    co_await net::async_write(socket, net::buffer(goodbye), net::use_awaitable);
-    ++srv.goodbyes_sent;
-    socket.shutdown(tcp::socket::shutdown_send);
+    error_code ec;
+    if (srv.grace.count() == 0)
+    {
+        auto guard = co_await asio_shield::guard_cancellation();
+        co_await net::async_write(socket, net::buffer(goodbye),
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    else
+    {
+        // T2: the goodbye gets `grace` too (the request is already recorded,
+        // so the deadline runs from here), then the guard gives way.
+        auto guard = co_await asio_shield::guard_cancellation_for(srv.grace);
+        co_await net::async_write(socket, net::buffer(goodbye),
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    if (!ec)
+    {
+        ++srv.goodbyes_sent;
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+    }
 }
 
 net::awaitable<void> accept_loop(server& srv)
@@ -137,15 +187,19 @@ net::awaitable<void> accept_loop(server& srv)
         ++srv.sessions_opened;
         auto signal = srv.sessions.emplace(srv.sessions.end());
         net::co_spawn(executor, session(std::move(socket), srv),
-                      net::bind_cancellation_slot(
-                          signal->slot(), [&srv, signal, executor](std::exception_ptr e) {
-                              // Erased later: co_spawn's own cancellation
-                              // handler lives in this signal's slot and is
-                              // still in use while this handler runs.
-                              net::post(executor, [&srv, signal] { srv.sessions.erase(signal); });
-                              if (e)
-                                  std::rethrow_exception(e);
-                          }));
+                      net::bind_cancellation_slot(signal->slot(), [&srv, signal,
+                                                                   executor](std::exception_ptr e) {
+                          // Erased later: co_spawn's own cancellation
+                          // handler lives in this signal's slot and is
+                          // still in use while this handler runs.
+                          net::post(executor, [&srv, signal] {
+                              srv.sessions.erase(signal);
+                              if (srv.stopping && srv.sessions.empty() && srv.all_sessions_ended)
+                                  srv.all_sessions_ended->cancel();
+                          });
+                          if (e)
+                              std::rethrow_exception(e);
+                      }));
     }
 }
 
@@ -161,6 +215,8 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
     for (net::cancellation_signal& signal : srv.sessions)
         signal.emit(net::cancellation_type::terminal);
     srv.shutdown_started.cancel();
+    if (srv.sessions.empty() && srv.all_sessions_ended)
+        srv.all_sessions_ended->cancel();
 }
 
 // --self-test --------------------------------------------------------------
@@ -168,6 +224,7 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
 struct self_test
 {
     std::size_t clients = 0;
+    std::size_t stalled = 0; // Clients that stop reading (ids below this).
     std::size_t waiting = 0; // Clients whose response has started to arrive.
     std::size_t passed = 0;
 };
@@ -193,6 +250,13 @@ net::awaitable<void> test_client(tcp::endpoint endpoint, std::size_t id, server&
         std::raise(SIGTERM);
 
     error_code ec;
+    if (id < test.stalled)
+    {
+        // A client that has stopped reading: it only hangs up once the server
+        // has given up on it.
+        co_await srv.all_sessions_ended->async_wait(net::redirect_error(net::use_awaitable, ec));
+        co_return;
+    }
     co_await srv.shutdown_started.async_wait(net::redirect_error(net::use_awaitable, ec));
     co_await net::async_read(socket, net::dynamic_buffer(received),
                              net::redirect_error(net::use_awaitable, ec));
@@ -208,6 +272,8 @@ int main(int argc, char** argv)
     {
         unsigned short port = 0;
         std::size_t clients = 0;
+        std::size_t stalled = 0;
+        std::chrono::milliseconds grace{0};
         for (int i = 1; i < argc; i += 2)
         {
             const std::string_view arg = argv[i];
@@ -215,17 +281,32 @@ int main(int argc, char** argv)
                 port = static_cast<unsigned short>(std::stoul(argv[i + 1]));
             else if (i + 1 < argc && arg == "--self-test")
                 clients = std::stoul(argv[i + 1]);
+            else if (i + 1 < argc && arg == "--stall")
+                stalled = std::stoul(argv[i + 1]);
+            else if (i + 1 < argc && arg == "--grace")
+                grace = std::chrono::milliseconds(std::stoul(argv[i + 1]));
             else
             {
-                std::fprintf(stderr, "usage: %s [--port <n>] [--self-test <clients>]\n", argv[0]);
+                std::fprintf(stderr,
+                             "usage: %s [--port <n>] [--grace <ms>] [--self-test <clients>] "
+                             "[--stall <clients>]\n",
+                             argv[0]);
                 return 2;
             }
+        }
+        if (stalled > clients || (stalled > 0 && grace.count() == 0))
+        {
+            std::fprintf(stderr, "--stall needs --grace and at most --self-test clients\n");
+            return 2;
         }
 
         net::io_context io;
         // Registered before any client can raise SIGTERM.
         net::signal_set signals(io, SIGINT, SIGTERM);
         server srv(io, port);
+        srv.grace = grace;
+        net::steady_timer all_sessions_ended(io, net::steady_timer::time_point::max());
+        srv.all_sessions_ended = &all_sessions_ended;
         std::printf("listening on %u\n", unsigned{srv.acceptor.local_endpoint().port()});
         std::fflush(stdout);
 
@@ -236,21 +317,26 @@ int main(int argc, char** argv)
         net::co_spawn(io, wait_for_shutdown(signals, srv), rethrow);
         net::co_spawn(io, accept_loop(srv), rethrow);
 
-        self_test test{clients};
+        self_test test{clients, stalled};
         for (std::size_t i = 0; i < clients; ++i)
             net::co_spawn(io, test_client(srv.acceptor.local_endpoint(), i, srv, test), rethrow);
 
         // Returns once shutdown is over: no acceptor, no signal wait, no session.
         io.run();
 
-        std::printf("sessions opened: %zu\nresponses completed: %zu\ngoodbyes sent: %zu\n",
-                    srv.sessions_opened, srv.responses_completed, srv.goodbyes_sent);
+        std::printf("sessions opened: %zu\nresponses completed: %zu\n"
+                    "responses cut at the deadline: %zu\ngoodbyes sent: %zu\n",
+                    srv.sessions_opened, srv.responses_completed, srv.responses_cut,
+                    srv.goodbyes_sent);
         if (clients == 0)
             return 0;
-        std::printf("self-test: %zu/%zu clients got a complete response and a goodbye\n",
-                    test.passed, clients);
-        const bool ok = test.passed == clients && srv.sessions_opened == clients &&
-                        srv.responses_completed == clients && srv.goodbyes_sent == clients;
+        const std::size_t reading = clients - stalled;
+        std::printf("self-test: %zu/%zu reading clients got a complete response and a goodbye; "
+                    "%zu stalled\n",
+                    test.passed, reading, stalled);
+        const bool ok = test.passed == reading && srv.sessions_opened == clients &&
+                        srv.responses_completed == reading && srv.responses_cut == stalled &&
+                        srv.goodbyes_sent == reading;
         return ok ? 0 : 1;
     }
     catch (const std::exception& e)

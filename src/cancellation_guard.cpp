@@ -19,24 +19,100 @@
 //     the guard is alive) tells the relay about each request that reaches S.
 // On exit the entry frame gets S back and the flag its old value.
 //
+// Grace periods (T2). A guard made by guard_cancellation_for starts one timer,
+// on the coroutine's executor, when the first request reaches it (or at entry
+// if one was recorded). At expiry it emits the union, marked with
+// `deadline_bit`, on its relay with its out filter open: operations pending in
+// the scope are cancelled, and a nested guard's recorder, seeing the mark,
+// expires that guard too, so an inner grace period never extends an outer one.
+// Then the guard releases itself.
+//
 // Distributed under the Boost Software License, Version 1.0.
 //
 
 #include <asio_shield/cancellation_guard.hpp>
 
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/steady_timer.hpp>
+#else
+#include <boost/asio/steady_timer.hpp>
+#endif
+
+#include <utility>
+
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
+
+/// Marks the emission by which an expiring guard cuts its scope. Not one of
+/// the three named types, so Asio's operations ignore it; only the recorders
+/// of nested guards look for it.
+constexpr unsigned deadline_bit = 1u << 30;
+
+constexpr net::cancellation_type_t with(net::cancellation_type_t type, unsigned bits) noexcept
+{
+    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) | bits);
+}
+
+constexpr net::cancellation_type_t without(net::cancellation_type_t type, unsigned bits) noexcept
+{
+    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) & ~bits);
+}
+
+/// The grace timer of a guard; owned by its wait handler, so that it outlives
+/// the guard when the guard ends first and is freed whichever goes first.
+struct guard_timer
+{
+    guard_timer(const net::any_io_executor& ex, cancellation_guard* g) : timer(ex), guard(g) {}
+
+    net::steady_timer timer;
+    cancellation_guard* guard; // Null once the guard ended.
+};
+
+struct guard_timer_handler
+{
+    explicit guard_timer_handler(guard_timer* t) noexcept : timer(t) {}
+    guard_timer_handler(guard_timer_handler&& other) noexcept
+        : timer(std::exchange(other.timer, nullptr))
+    {}
+    guard_timer_handler& operator=(guard_timer_handler&&) = delete;
+
+    // R2: destroyed without running (the io_context went first).
+    ~guard_timer_handler()
+    {
+        if (timer)
+        {
+            if (timer->guard)
+                timer->guard->timer_ = nullptr;
+            delete timer;
+        }
+    }
+
+    template <typename ErrorCode>
+    void operator()(const ErrorCode&)
+    {
+        guard_timer* t = std::exchange(timer, nullptr);
+        cancellation_guard* guard = t->guard;
+        if (guard)
+            guard->timer_ = nullptr;
+        delete t;
+        if (guard)
+            guard->expire(); // T2: the grace period ran out.
+    }
+
+    guard_timer* timer;
+};
 
 /// In filter of the substitute state: the union of everything seen (G7).
 struct guard_in_filter
 {
     cancellation_guard* guard;
 
-    net::cancellation_type_t operator()(net::cancellation_type_t type) const noexcept
+    net::cancellation_type_t operator()(net::cancellation_type_t type) const
     {
-        guard->requested_ = guard->requested_ | type;
-        return guard->requested_;
+        guard->requested_ = guard->requested_ | without(type, deadline_bit);
+        guard->on_request(); // T2: the first request starts the grace period.
+        return with(guard->requested_, static_cast<unsigned>(type) & deadline_bit);
     }
 };
 
@@ -53,7 +129,8 @@ struct guard_out_filter
         // guard's substitute, and the only handler in our slot is its
         // recorder, which must hear of requests so that the nested scope's
         // this_coro::cancellation_state reports them too (G7).
-        if (guard->coroutine_.state->slot() == guard->substitute_slot_)
+        // T2: once expired, everything passes: the scope is being cut.
+        if (!guard->expired_ && guard->coroutine_.state->slot() == guard->substitute_slot_)
             return net::cancellation_type::none;
         return type;
     }
@@ -74,7 +151,10 @@ struct guard_recorder
     {
         // G7: "after its filters": the saved state's record is its in filter's
         // verdict; `type` is what its out filter let through.
-        guard->relay_.emit(type | guard->saved_state_.cancelled());
+        guard->relay_.emit(without(type | guard->saved_state_.cancelled(), deadline_bit));
+        // T2: an enclosing guard's deadline passed; this scope ends with it.
+        if (static_cast<unsigned>(type) & deadline_bit)
+            guard->expire();
     }
 
     cancellation_guard* guard;
@@ -83,8 +163,33 @@ struct guard_recorder
 } // namespace detail
 
 cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
-    : coroutine_(coroutine), saved_state_(*coroutine.state), requested_(saved_state_.cancelled()),
+    : coroutine_(coroutine), saved_state_(*coroutine.state),
+      requested_(detail::without(saved_state_.cancelled(), detail::deadline_bit)),
       saved_throw_if_cancelled_(*coroutine.throw_if_cancelled)
+{
+    enter();
+}
+
+cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
+                                       std::chrono::steady_clock::duration grace,
+                                       const net::any_io_executor& executor)
+    : coroutine_(coroutine), saved_state_(*coroutine.state),
+      requested_(detail::without(saved_state_.cancelled(), detail::deadline_bit)),
+      saved_throw_if_cancelled_(*coroutine.throw_if_cancelled), has_grace_(true), grace_(grace),
+      grace_executor_(executor)
+{
+    try
+    {
+        enter();
+    }
+    catch (...)
+    {
+        detach_timer(); // The destructor does not run for a throwing constructor.
+        throw;
+    }
+}
+
+void cancellation_guard::enter()
 {
     if (saved_state_.slot().is_connected())
     {
@@ -110,11 +215,52 @@ cancellation_guard::~cancellation_guard()
     release();
 }
 
+void cancellation_guard::on_request()
+{
+    if (has_grace_ && !timer_ && !expired_ && active_ &&
+        detail::without(requested_, ~static_cast<unsigned>(detail::all_types)) !=
+            net::cancellation_type::none)
+    {
+        // T2, T3: one timer, on the coroutine's executor, from the first request.
+        timer_ = new detail::guard_timer(grace_executor_, this);
+        timer_->timer.expires_after(grace_);
+        timer_->timer.async_wait(detail::guard_timer_handler(timer_));
+    }
+}
+
+void cancellation_guard::detach_timer() noexcept
+{
+    if (timer_)
+    {
+        // Its handler frees it; it must not reach back into this guard.
+        timer_->guard = nullptr;
+        timer_->timer.cancel();
+        timer_ = nullptr;
+    }
+}
+
+void cancellation_guard::expire() noexcept
+{
+    if (!active_ || expired_)
+        return;
+    expired_ = true;
+    detach_timer();
+    // Cut what is pending in the scope (the out filter is open now), and let
+    // nested guards know through the mark; then behave as released.
+    if (substitute_slot_.is_connected())
+        relay_.emit(detail::with(requested_, detail::deadline_bit));
+    release();
+}
+
 void cancellation_guard::release() noexcept
 {
+    // A guard that changed address leaves dangling pointers behind it
+    // (see self_); enter guards with a plain declaration, not through `?:`.
+    ASIO_SHIELD_ASSERT(self_ == this && "cancellation_guard was copied bitwise");
     if (!active_)
         return;
     active_ = false;
+    detach_timer();
 
     if (substitute_slot_.is_connected())
     {
@@ -123,17 +269,18 @@ void cancellation_guard::release() noexcept
         const bool saved_alive = recorder_installed_;
         if (saved_alive)
         {
-            requested_ = static_cast<net::cancellation_type_t>(
-                static_cast<unsigned>(requested_) |
-                static_cast<unsigned>(saved_state_.cancelled()));
+            requested_ =
+                requested_ | detail::without(saved_state_.cancelled(), detail::deadline_bit);
             saved_state_.slot().clear();
         }
         // G4: a reset_cancellation_state inside the scope replaced the state
         // for good; keep it and restore only the flag.
         if (coroutine_.state->slot() == substitute_slot_)
         {
-            ASIO_SHIELD_ASSERT(saved_alive);
-            *coroutine_.state = saved_state_; // G2: plain Asio's record is back.
+            // G2: plain Asio's record is back. R2: if the saved state's owner
+            // is already gone (the parent's signal destroyed during teardown),
+            // leave no dangling state behind.
+            *coroutine_.state = saved_alive ? saved_state_ : net::cancellation_state();
         }
     }
     *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
@@ -143,7 +290,8 @@ net::cancellation_type_t cancellation_guard::cancellation_requested() const noex
 {
     unsigned requested = static_cast<unsigned>(requested_);
     if (active_ && recorder_installed_)
-        requested |= static_cast<unsigned>(saved_state_.cancelled());
+        requested |=
+            static_cast<unsigned>(detail::without(saved_state_.cancelled(), detail::deadline_bit));
     return static_cast<net::cancellation_type_t>(requested);
 }
 

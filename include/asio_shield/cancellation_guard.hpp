@@ -17,12 +17,16 @@
 #include <asio_shield/detail/coroutine_ref.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/any_io_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_state.hpp>
 #else
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #endif
+
+#include <chrono>
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
@@ -31,7 +35,10 @@ struct guard_access;
 struct guard_recorder;
 struct guard_in_filter;
 struct guard_out_filter;
+struct guard_timer;
+struct guard_timer_handler;
 class guard_cancellation_op;
+class guard_cancellation_for_op;
 } // namespace detail
 
 /// A protected scope inside an `asio::awaitable` coroutine.
@@ -58,7 +65,15 @@ class guard_cancellation_op;
  * another coroutine). A `this_coro::reset_cancellation_state` inside the scope
  * replaces the state for good; the guard then restores only the flag (G4).
  *
- * **Contract**: G0–G7. Neither copyable nor movable.
+ * **Grace period** (`guard_cancellation_for`): once a request arrives — or at
+ * entry, if one was already recorded — the scope has the grace period to
+ * finish; then the operations still pending in it are cancelled and the guard
+ * ends as if released, so later `co_await`s in the scope throw like in a plain
+ * cancelled coroutine (T2). The timer runs on the coroutine's executor (T3)
+ * and is allocated only when a request arrives. An outer guard's deadline ends
+ * the guards nested in it too: an inner grace period never extends an outer one.
+ *
+ * **Contract**: G0–G7, T2, T3. Neither copyable nor movable.
  */
 class [[nodiscard]] cancellation_guard
 {
@@ -77,6 +92,10 @@ public:
     /// Whether the guard is still in force.
     bool active() const noexcept { return active_; }
 
+    /// Whether the guard ended because its grace period (or an enclosing
+    /// guard's) ran out (T2).
+    bool expired() const noexcept { return expired_; }
+
     /// Every cancellation type that reached the coroutine's state before and
     /// during the guard (G7). Before the guard, Asio records only the last
     /// request, so that is what this reports of the time before it.
@@ -87,8 +106,17 @@ private:
     friend struct detail::guard_recorder;
     friend struct detail::guard_in_filter;
     friend struct detail::guard_out_filter;
+    friend struct detail::guard_timer_handler;
 
     ASIO_SHIELD_DECL explicit cancellation_guard(detail::coroutine_ref coroutine);
+    ASIO_SHIELD_DECL cancellation_guard(detail::coroutine_ref coroutine,
+                                        std::chrono::steady_clock::duration grace,
+                                        const net::any_io_executor& executor);
+
+    void enter();
+    void on_request();
+    void expire() noexcept;
+    void detach_timer() noexcept;
 
     detail::coroutine_ref coroutine_;
     net::cancellation_state saved_state_;
@@ -98,6 +126,15 @@ private:
     bool saved_throw_if_cancelled_;
     bool active_ = true;
     bool recorder_installed_ = false;
+    bool expired_ = false;
+    bool has_grace_ = false;
+    std::chrono::steady_clock::duration grace_{};
+    net::any_io_executor grace_executor_;  // T3: the coroutine's executor.
+    detail::guard_timer* timer_ = nullptr; // Only once a request arrived.
+    // R4: the filters and the recorder point here, so the guard must never
+    // change address. g++ 12 copies it bitwise when it is produced by a
+    // conditional expression of two co_awaits; debug builds catch that.
+    const cancellation_guard* self_ = this;
 };
 
 /// Enters a protected scope: `auto guard = co_await guard_cancellation();`.
@@ -107,6 +144,18 @@ private:
  * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine.
  */
 [[nodiscard]] detail::guard_cancellation_op guard_cancellation() noexcept;
+
+/// Enters a protected scope with a grace period (T2):
+/// `auto guard = co_await guard_cancellation_for(2s);`.
+/**
+ * As `guard_cancellation()`, but once a request arrives (or at entry, if one
+ * was already recorded) the scope has `grace` to finish; after that the
+ * operations still pending in it are cancelled and the guard behaves as
+ * released. The timer runs on the coroutine's executor (T3).
+ */
+template <typename Rep, typename Period>
+[[nodiscard]] detail::guard_cancellation_for_op
+guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept;
 
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield

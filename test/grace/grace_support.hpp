@@ -14,6 +14,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <thread>
 
 namespace test {
 
@@ -75,6 +76,30 @@ void emit_after(const Executor& ex, net::cancellation_signal& sig, steady::durat
     auto timer = std::make_shared<net::steady_timer>(ex, delay);
     timer->async_wait([timer, &sig, type](error_code) { sig.emit(type); });
 }
+
+/// A hand-written operation that reports whether its cancellation arrives on
+/// a given strand. Its initiation names the io_context's executor.
+struct reporting_initiation
+{
+    using executor_type = net::io_context::executor_type;
+    executor_type get_executor() const noexcept { return ex; }
+
+    template <typename Handler>
+    void operator()(Handler handler) const
+    {
+        auto slot = net::get_associated_cancellation_slot(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        slot.assign([h, s = strand, flag = on_strand](net::cancellation_type_t) {
+            *flag = s.running_in_this_thread();
+            auto hex = net::get_associated_executor(*h);
+            net::post(hex, [h] { (*h)(net::error::operation_aborted); });
+        });
+    }
+
+    executor_type ex;
+    net::strand<net::io_context::executor_type> strand;
+    bool* on_strand;
+};
 
 inline double ms_since(steady::time_point t0)
 {

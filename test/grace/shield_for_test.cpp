@@ -159,30 +159,6 @@ BOOST_AUTO_TEST_CASE(T1_held_request_reaches_nothing_before_the_deadline)
     BOOST_TEST(!result); // Natural completion: the held request never reached it.
 }
 
-/// A hand-written operation that reports whether its cancellation arrives on
-/// a given strand. Its initiation names the io_context's executor.
-struct reporting_initiation
-{
-    using executor_type = net::io_context::executor_type;
-    executor_type get_executor() const noexcept { return ex; }
-
-    template <typename Handler>
-    void operator()(Handler handler) const
-    {
-        auto slot = net::get_associated_cancellation_slot(handler);
-        auto h = std::make_shared<Handler>(std::move(handler));
-        slot.assign([h, s = strand, flag = on_strand](net::cancellation_type_t) {
-            *flag = s.running_in_this_thread();
-            auto hex = net::get_associated_executor(*h);
-            net::post(hex, [h] { (*h)(net::error::operation_aborted); });
-        });
-    }
-
-    executor_type ex;
-    net::strand<net::io_context::executor_type> strand;
-    bool* on_strand;
-};
-
 // T3: the grace timer runs on the handler's associated executor: the
 // cancellation reaches the operation from a handler running on that strand.
 BOOST_AUTO_TEST_CASE(T3_grace_timer_runs_on_the_associated_executor)

@@ -3,7 +3,7 @@
 // of this executable, after a warm-up, inside one io_context::run() so that
 // Asio's per-thread recycling caches are primed for both variants alike.
 #include "common/co_test.hpp"
-#include "shield/allocation_counter.hpp"
+#include "common/allocation_counter.hpp"
 #include "shield/support.hpp"
 
 #include <boost/test/unit_test.hpp>

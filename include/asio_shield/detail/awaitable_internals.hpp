@@ -15,8 +15,10 @@
 //   I1  awaitable_frame_base<Ex>::attached_thread_ (protected data member,
 //       awaitable_thread<Ex>*): the coroutine thread a running frame belongs to.
 //       Read through a pointer to member formed in a derived class.
-//   I2  awaitable_thread<Ex>::entry_point() (public member function): the
-//       thread's entry frame, awaitable_frame<awaitable_thread_entry_point, Ex>.
+//   I2  awaitable_thread<Ex>::entry_point() and get_executor() (public member
+//       functions): the thread's entry frame,
+//       awaitable_frame<awaitable_thread_entry_point, Ex>, and its executor
+//       (the grace timer of guard_cancellation_for runs on it, T3).
 //   I3  that entry frame's private data members `cancellation_state_`
 //       (cancellation_state) and `throw_if_cancelled_` (bool), reached through
 //       an explicit specialisation of `awaitable_frame_base`, a class template
@@ -85,8 +87,7 @@ namespace detail {
 
 /// Key for the explicit specialisation that the entry frame befriends (I3).
 struct internals_key
-{
-};
+{};
 
 /// I1: reads the protected `attached_thread_` of any frame.
 template <typename Executor>
@@ -129,6 +130,13 @@ coroutine_ref coroutine_of(net::detail::awaitable_frame_base<Executor>* frame) n
         frame_peek<Executor>::thread_of(frame)->entry_point()); // I1, I2, I3
 }
 
+/// The executor of the coroutine thread running `frame` (I1, I2).
+template <typename Executor>
+Executor executor_of(net::detail::awaitable_frame_base<Executor>* frame) noexcept
+{
+    return frame_peek<Executor>::thread_of(frame)->get_executor();
+}
+
 /// I8: what a plain checked `co_await` throws.
 [[noreturn]] inline void throw_operation_aborted()
 {
@@ -140,7 +148,8 @@ coroutine_ref coroutine_of(net::detail::awaitable_frame_base<Executor>* frame) n
 /// record holds a type its mask does not cover.
 inline void check_shielded_await(const coroutine_ref& ref, net::cancellation_type_t blocked)
 {
-    if (*ref.throw_if_cancelled && uncovered(ref.state->cancelled(), blocked) != net::cancellation_type::none)
+    if (*ref.throw_if_cancelled &&
+        uncovered(ref.state->cancelled(), blocked) != net::cancellation_type::none)
         throw_operation_aborted();
 }
 
@@ -187,8 +196,7 @@ public:
 
     shielded_awaitable(net::awaitable<T, Executor>&& a, net::cancellation_type_t blocked) noexcept
         : net::awaitable<T, Executor>(std::move(a)), blocked_(blocked)
-    {
-    }
+    {}
 
     class awaiter
     {
@@ -196,8 +204,7 @@ public:
         awaiter(net::awaitable<T, Executor>&& a, coroutine_ref ref,
                 net::cancellation_type_t blocked) noexcept
             : awaitable_(std::move(a)), ref_(ref), blocked_(blocked)
-        {
-        }
+        {}
 
         bool await_ready()
         {
@@ -242,21 +249,20 @@ public:
 
     shielded_operation(Op&& op, net::cancellation_type_t blocked)
         : op_(std::move(op)), blocked_(blocked)
-    {
-    }
+    {}
 
     /// Launch with any completion token except Asio's probe (I7), so that
     /// `co_await` in an awaitable does not see an ordinary async operation.
     template <launch_token CompletionToken>
-    auto operator()(CompletionToken&& token) &&
-        -> decltype(std::declval<Op&&>()(static_cast<CompletionToken&&>(token)))
+    auto operator()(CompletionToken&& token) && -> decltype(std::declval<Op&&>()(
+        static_cast<CompletionToken&&>(token)))
     {
         return std::move(op_)(static_cast<CompletionToken&&>(token));
     }
 
     template <launch_token CompletionToken>
-    auto operator()(CompletionToken&& token) const&
-        -> decltype(std::declval<const Op&>()(static_cast<CompletionToken&&>(token)))
+    auto operator()(CompletionToken&& token)
+        const& -> decltype(std::declval<const Op&>()(static_cast<CompletionToken&&>(token)))
     {
         return op_(static_cast<CompletionToken&&>(token));
     }
@@ -272,8 +278,7 @@ public:
                 net::cancellation_type_t blocked)
             : op_(std::move(op)), ref_(coroutine_of(frame)), blocked_(blocked),
               async_op_(std::move(op_), frame)
-        {
-        }
+        {}
         awaiter(const awaiter&) = delete;
         awaiter& operator=(const awaiter&) = delete;
 
@@ -355,11 +360,11 @@ void internals_selftest()
 {
     using frame_base = net::detail::awaitable_frame_base<Executor>;
     static_assert(std::is_same_v<decltype(frame_peek<Executor>::thread_of(nullptr)),
-                                 net::detail::awaitable_thread<Executor>*>); // I1
+                                 net::detail::awaitable_thread<Executor>*>);      // I1
     [[maybe_unused]] coroutine_ref (*ref)(frame_base*) = &coroutine_of<Executor>; // I2, I3
+    [[maybe_unused]] Executor (*ex)(frame_base*) = &executor_of<Executor>;        // I2
     struct probe_op : unchecked_awaitable_base
-    {
-    };
+    {};
     using transformed = decltype(std::declval<frame_base&>().await_transform(probe_op{}));
     static_assert(std::is_same_v<decltype(std::declval<transformed&>().this_), frame_base*>); // I4
     static_assert(std::is_same_v<decltype(std::declval<transformed&>().function_), probe_op>);
@@ -382,8 +387,8 @@ namespace detail {
 /// I4: found by argument-dependent lookup for the object that the unchecked
 /// await_transform overload returns; swaps in asio_shield's awaiter.
 template <typename Transformed>
-    requires ::asio_shield::detail::is_unchecked_awaitable_v<
-        decltype(std::declval<Transformed&>().function_)>
+requires ::asio_shield::detail::is_unchecked_awaitable_v<
+    decltype(std::declval<Transformed&>().function_)>
 auto operator co_await(Transformed&& transformed)
 {
     return std::move(transformed.function_).make_awaiter(transformed.this_);

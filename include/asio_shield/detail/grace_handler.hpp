@@ -105,11 +105,16 @@ public:
     {}
     grace_wait_handler& operator=(grace_wait_handler&&) = delete;
 
-    // R2: an io_context destroyed before the timer fired still frees the state.
+    // R2: an io_context destroyed before the timer fired still frees the
+    // state, and the relay (if any) forgets it.
     ~grace_wait_handler()
     {
         if (timer_)
+        {
+            if (timer_->relay)
+                timer_->relay->timer_gone();
             timer_->destroy();
+        }
     }
 
     template <typename ErrorCode>
@@ -176,6 +181,8 @@ public:
             timer_->timer.async_wait(grace_wait_handler<Executor, Allocator>(timer_));
         }
     }
+
+    void timer_gone() noexcept { timer_ = nullptr; }
 
     void expire()
     {

@@ -1,6 +1,6 @@
-// Replacement global allocation functions that count calls (S6). They live in
-// the shield test executable only.
-#include "shield/allocation_counter.hpp"
+// Replacement global allocation functions that count calls (S6, T1, T2).
+// Linked only into the executables that compare allocation counts.
+#include "common/allocation_counter.hpp"
 
 #include <atomic>
 #include <cstdlib>

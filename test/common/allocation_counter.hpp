@@ -1,7 +1,7 @@
 // Counts every call of the global operator new in this executable, so S6 can
 // compare the heap traffic of two ways to start the same operation.
-#ifndef ASIO_SHIELD_TEST_SHIELD_ALLOCATION_COUNTER_HPP
-#define ASIO_SHIELD_TEST_SHIELD_ALLOCATION_COUNTER_HPP
+#ifndef ASIO_SHIELD_TEST_COMMON_ALLOCATION_COUNTER_HPP
+#define ASIO_SHIELD_TEST_COMMON_ALLOCATION_COUNTER_HPP
 
 #include <cstddef>
 
