@@ -49,25 +49,6 @@ struct counting_allocator
     std::size_t* count;
 };
 
-/// Runs `body(io, sig)` as a coroutine whose parent slot is `sig`'s.
-inline void run_with_signal(
-    const std::function<net::awaitable<void>(net::io_context&, net::cancellation_signal&)>& body)
-{
-    net::io_context io;
-    net::cancellation_signal sig;
-    std::exception_ptr error;
-    bool done = false;
-    net::co_spawn(io, body(io, sig),
-                  net::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr e) {
-                      error = e;
-                      done = true;
-                  }));
-    io.run();
-    BOOST_REQUIRE_MESSAGE(done, "the test coroutine never completed");
-    if (error)
-        std::rethrow_exception(error);
-}
-
 /// Emits `type` on `sig` after `delay`, from a handler on `ex`.
 template <typename Executor>
 void emit_after(const Executor& ex, net::cancellation_signal& sig, steady::duration delay,

@@ -19,37 +19,6 @@ using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 using ct = net::cancellation_type;
 
-/// Lets `body` start only after a first suspension. Asio 1.26's co_spawn entry
-/// point adds a checked co_await after a body that never suspended; with a
-/// cancellation recorded, that throws out of io_context::run() (plain Asio,
-/// guard or not), which is not what these tests are about.
-inline net::awaitable<void> after_first_suspension(net::awaitable<void> body)
-{
-    co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
-    co_await std::move(body);
-}
-
-/// Runs `body(io, sig)` as a coroutine whose parent cancellation slot is
-/// `sig`'s (co_spawn + bind_cancellation_slot) and runs `io` until it is out of
-/// work; rethrows what escaped the coroutine.
-inline void run_with_signal(
-    const std::function<net::awaitable<void>(net::io_context&, net::cancellation_signal&)>& body)
-{
-    net::io_context io;
-    net::cancellation_signal sig;
-    std::exception_ptr error;
-    bool done = false;
-    net::co_spawn(io, after_first_suspension(body(io, sig)),
-                  net::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr e) {
-                      error = e;
-                      done = true;
-                  }));
-    io.run();
-    BOOST_REQUIRE_MESSAGE(done, "the test coroutine never completed");
-    if (error)
-        std::rethrow_exception(error);
-}
-
 /// Delivers cancellation requests from handlers other than the coroutine's
 /// own, and counts how many of them landed while the coroutine was suspended
 /// on the operation the test marked as pending.

@@ -2,8 +2,8 @@
 // asio_shield/detail/grace_handler.hpp
 //
 // The machinery behind shield_for: a relay in the outer slot that holds
-// requests back, a timer started by the first held request, and the handler
-// wrapper that owns the relay for the operation's lifetime.
+// requests back and a timer started by the first held request. The handler
+// wrapper is shield's, with this relay as its proxy.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -14,24 +14,17 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/shield_handler.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/associated_allocator.hpp>
-#include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
-#include <asio/associator.hpp>
 #include <asio/basic_waitable_timer.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/handler_continuation_hook.hpp>
 #include <asio/system_executor.hpp>
 #else
 #include <boost/asio/associated_allocator.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/associator.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/handler_continuation_hook.hpp>
 #include <boost/asio/system_executor.hpp>
 #endif
 
@@ -204,64 +197,20 @@ private:
     bool expired_ = false;
 };
 
-template <typename Handler, typename Executor>
-class grace_handler
+/// shield_for's wrapper: a grace relay in the wrapped handler's slot (T1).
+template <typename Executor, typename Handler>
+shield_handler<std::decay_t<Handler>> make_grace_handler(Handler&& handler,
+                                                         net::cancellation_type_t blocked,
+                                                         grace_duration grace, const Executor& ex)
 {
-    using allocator_type = net::associated_allocator_t<Handler>;
-    using relay_type = grace_relay<Executor, allocator_type>;
-
-public:
-    using cancellation_slot_type = net::cancellation_slot;
-
-    template <typename H>
-    grace_handler(H&& handler, net::cancellation_type_t blocked, grace_duration grace,
-                  const Executor& ex)
-        : handler_(static_cast<H&&>(handler))
-    {
-        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
-        if (outer.is_connected())
-        {
-            outer_ = outer;
-            inner_ = outer
-                         .template emplace<relay_type>(blocked, grace, ex,
-                                                       net::get_associated_allocator(handler_))
-                         .slot();
-        }
-    }
-
-    grace_handler(grace_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
-        : handler_(std::move(other.handler_)), outer_(other.outer_), inner_(other.inner_)
-    {}
-
-    cancellation_slot_type get_cancellation_slot() const noexcept { return inner_; }
-
-    template <typename... Args>
-    void operator()(Args&&... args)
-    {
-        static_assert(std::is_invocable_v<Handler, Args...>,
-                      "asio_shield::shield_for(duration, token): the wrapped token is not a "
-                      "completion handler for this operation's completion signature.");
-        // Destroying the relay also retires its timer, if one was started.
-        if (inner_.is_connected())
-            outer_.clear();
-        std::move(handler_)(static_cast<Args&&>(args)...);
-    }
-
-    Handler handler_;
-
-private:
-    net::cancellation_slot outer_;
-    net::cancellation_slot inner_;
-};
-
-template <typename Handler, typename Executor>
-inline bool asio_handler_is_continuation(grace_handler<Handler, Executor>* this_handler)
-{
-#if defined(ASIO_SHIELD_STANDALONE)
-    return asio_handler_cont_helpers::is_continuation(this_handler->handler_);
-#else
-    return boost_asio_handler_cont_helpers::is_continuation(this_handler->handler_);
-#endif
+    using relay_type = grace_relay<Executor, net::associated_allocator_t<std::decay_t<Handler>>>;
+    return shield_handler<std::decay_t<Handler>>(
+        static_cast<Handler&&>(handler),
+        [&](net::cancellation_slot outer, const std::decay_t<Handler>& h) {
+            return outer
+                .template emplace<relay_type>(blocked, grace, ex, net::get_associated_allocator(h))
+                .slot();
+        });
 }
 
 template <typename Initiation>
@@ -290,26 +239,5 @@ auto grace_executor(const Initiation& initiation, const Handler& handler)
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
-
-/// S2: everything but the slot is the wrapped handler's.
-template <template <typename, typename> class Associator, typename Handler, typename Executor,
-          typename DefaultCandidate>
-struct asio_shield::net::associator<
-    Associator, asio_shield::detail::grace_handler<Handler, Executor>, DefaultCandidate>
-    : Associator<Handler, DefaultCandidate>
-{
-    static typename Associator<Handler, DefaultCandidate>::type
-    get(const asio_shield::detail::grace_handler<Handler, Executor>& h) noexcept
-    {
-        return Associator<Handler, DefaultCandidate>::get(h.handler_);
-    }
-
-    static auto get(const asio_shield::detail::grace_handler<Handler, Executor>& h,
-                    const DefaultCandidate& c) noexcept
-        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler_, c))
-    {
-        return Associator<Handler, DefaultCandidate>::get(h.handler_, c);
-    }
-};
 
 #endif // ASIO_SHIELD_DETAIL_GRACE_HANDLER_HPP

@@ -1,8 +1,9 @@
 //
 // asio_shield/detail/shield_handler.hpp
 //
-// The handler wrapper behind `shield`: it changes exactly one association, the
-// cancellation slot, and forwards everything else to the wrapped handler.
+// The handler wrapper behind `shield` and `shield_for`: it changes exactly one
+// association, the cancellation slot, and forwards everything else to the
+// wrapped handler.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -26,6 +27,7 @@
 #include <boost/asio/handler_continuation_hook.hpp>
 #endif
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -61,20 +63,23 @@ class shield_handler
 public:
     using cancellation_slot_type = net::cancellation_slot;
 
+    /// The operation sees no connected slot, so it installs no cancellation
+    /// handler (S6).
     template <typename H>
-    shield_handler(H&& handler, net::cancellation_type_t blocked)
-        : handler_(static_cast<H&&>(handler))
+    explicit shield_handler(H&& handler) : handler_(static_cast<H&&>(handler))
+    {}
+
+    /// The operation sees the slot of a proxy that `install(outer, handler)`
+    /// puts in the wrapped handler's slot, when that slot is connected; the
+    /// proxy lives in the slot's own recycled memory.
+    template <typename H, typename Install>
+    shield_handler(H&& handler, Install&& install) : handler_(static_cast<H&&>(handler))
     {
-        if (!blocks_everything(blocked))
+        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
+        if (outer.is_connected())
         {
-            // S5: only a partial mask needs a proxy; with everything blocked the
-            // operation sees no connected slot and installs no handler (S6).
-            net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
-            if (outer.is_connected())
-            {
-                outer_ = outer;
-                inner_ = outer.template emplace<mask_proxy>(blocked).slot();
-            }
+            outer_ = outer;
+            inner_ = install(outer, static_cast<const Handler&>(handler_));
         }
     }
 
@@ -82,7 +87,7 @@ public:
         : handler_(std::move(other.handler_)), outer_(other.outer_), inner_(other.inner_)
     {}
 
-    /// The slot the operation sees: none, or the mask proxy's.
+    /// The slot the operation sees: none, or the proxy's.
     cancellation_slot_type get_cancellation_slot() const noexcept { return inner_; }
 
     // Called as an lvalue by older Asio and by outer binders, so not &&-only.
@@ -90,10 +95,10 @@ public:
     void operator()(Args&&... args)
     {
         static_assert(std::is_invocable_v<Handler, Args...>,
-                      "asio_shield::shield(token): the wrapped token is not a completion handler "
-                      "for this operation's completion signature.");
-        // S5: the proxy is done; remove it so the handler's next operation
-        // finds the outer slot free.
+                      "asio_shield::shield(token) / shield_for(duration, token): the wrapped token "
+                      "is not a completion handler for this operation's completion signature.");
+        // The proxy is done (and with it shield_for's timer); remove it so the
+        // handler's next operation finds the outer slot free.
         if (inner_.is_connected())
             outer_.clear();
         std::move(handler_)(static_cast<Args&&>(args)...);
@@ -106,14 +111,26 @@ private:
     net::cancellation_slot inner_;
 };
 
+/// shield's wrapper: no slot with every type blocked, a mask proxy otherwise (S5).
+template <typename Handler>
+shield_handler<std::decay_t<Handler>> make_shield_handler(Handler&& handler,
+                                                          net::cancellation_type_t blocked)
+{
+    if (blocks_everything(blocked))
+        return shield_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler));
+    return shield_handler<std::decay_t<Handler>>(
+        static_cast<Handler&&>(handler), [blocked](net::cancellation_slot outer, const auto&) {
+            return outer.template emplace<mask_proxy>(blocked).slot();
+        });
+}
+
+/// Forwards the continuation hint of the wrapped handler (the lookup that
+/// Asio's own wrappers do, spelled out rather than taken from Asio's detail).
 template <typename Handler>
 inline bool asio_handler_is_continuation(shield_handler<Handler>* this_handler)
 {
-#if defined(ASIO_SHIELD_STANDALONE)
-    return asio_handler_cont_helpers::is_continuation(this_handler->handler_);
-#else
-    return boost_asio_handler_cont_helpers::is_continuation(this_handler->handler_);
-#endif
+    using net::asio_handler_is_continuation;
+    return asio_handler_is_continuation(std::addressof(this_handler->handler_));
 }
 
 } // namespace detail

@@ -88,8 +88,7 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) &&
         {
             static_cast<Initiation&&> (*this)(
-                asio_shield::detail::shield_handler<std::decay_t<Handler>>(
-                    static_cast<Handler&&>(handler), blocked),
+                asio_shield::detail::make_shield_handler(static_cast<Handler&&>(handler), blocked),
                 static_cast<Args&&>(args)...);
         }
 
@@ -97,8 +96,7 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) const&
         {
             static_cast<const Initiation&> (*this)(
-                asio_shield::detail::shield_handler<std::decay_t<Handler>>(
-                    static_cast<Handler&&>(handler), blocked),
+                asio_shield::detail::make_shield_handler(static_cast<Handler&&>(handler), blocked),
                 static_cast<Args&&>(args)...);
         }
     };

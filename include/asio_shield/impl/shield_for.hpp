@@ -34,8 +34,8 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
             auto ex =
                 asio_shield::detail::grace_executor(static_cast<const Initiation&>(*this), handler);
             static_cast<Initiation&&> (*this)(
-                asio_shield::detail::grace_handler<std::decay_t<Handler>, decltype(ex)>(
-                    static_cast<Handler&&>(handler), blocked, grace, ex),
+                asio_shield::detail::make_grace_handler(static_cast<Handler&&>(handler), blocked,
+                                                        grace, ex),
                 static_cast<Args&&>(args)...);
         }
 
@@ -46,8 +46,8 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
             auto ex =
                 asio_shield::detail::grace_executor(static_cast<const Initiation&>(*this), handler);
             static_cast<const Initiation&> (*this)(
-                asio_shield::detail::grace_handler<std::decay_t<Handler>, decltype(ex)>(
-                    static_cast<Handler&&>(handler), blocked, grace, ex),
+                asio_shield::detail::make_grace_handler(static_cast<Handler&&>(handler), blocked,
+                                                        grace, ex),
                 static_cast<Args&&>(args)...);
         }
     };
