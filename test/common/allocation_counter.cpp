@@ -1,5 +1,5 @@
 // Replacement global allocation functions that count calls (S6, T1, T2).
-// Linked only into the executables that compare allocation counts.
+// Linked only into the allocation test executable.
 #include "common/allocation_counter.hpp"
 
 #include <atomic>

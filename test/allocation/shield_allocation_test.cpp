@@ -2,8 +2,8 @@
 // cancellation slot by hand costs. Counted with the replacement operator new
 // of this executable, after a warm-up, inside one io_context::run() so that
 // Asio's per-thread recycling caches are primed for both variants alike.
-#include "common/co_test.hpp"
 #include "common/allocation_counter.hpp"
+#include "common/co_test.hpp"
 #include "shield/support.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -94,7 +94,7 @@ struct post_chain
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(shield)
+BOOST_AUTO_TEST_SUITE(allocation)
 
 // The suite's namespace is named shield too, so the factory is brought in here.
 using asio_shield::shield;
