@@ -35,8 +35,8 @@ inline net::awaitable<std::size_t> read_all(tcp::socket& socket)
     std::size_t total = 0;
     for (;;)
     {
-        auto [ec, n] =
-            co_await socket.async_read_some(net::buffer(buffer), net::as_tuple(net::use_awaitable));
+        auto [ec, n] = co_await socket.async_read_some(net::buffer(buffer),
+                                                       test::as_tuple(net::use_awaitable));
         total += n;
         if (ec)
             co_return total;

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(T2_scope_is_cut_after_the_grace_period)
                 sig.emit(ctype::terminal);
             });
             net::steady_timer work(io, 10s);
-            auto [ec] = co_await work.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
             result = ec;
             elapsed_since_request = ms_since(requested);
             expired = guard.expired();
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(T2_scope_finishing_inside_the_grace_period_completes)
                 emit_after(io.get_executor(), sig, 5ms, ctype::terminal);
                 net::steady_timer work(io, 50ms);
                 const auto t0 = steady::now();
-                auto [ec] = co_await work.async_wait(net::as_tuple(net::use_awaitable));
+                auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
                 elapsed = ms_since(t0);
                 result = ec;
                 expired = guard.expired();
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(T2_request_recorded_before_entry_starts_the_deadline_at_ent
             const auto entry = steady::now();
             auto guard = co_await guard_cancellation_for(100ms); // G0: no throw.
             net::steady_timer cleanup(io, 10s);
-            auto [ec] = co_await cleanup.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await cleanup.async_wait(test::as_tuple(net::use_awaitable));
             result = ec;
             elapsed_since_entry = ms_since(entry);
         });
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(T2_inner_grace_never_extends_the_outer_one)
                 sig.emit(ctype::terminal);
             });
             net::steady_timer work(io, 10s);
-            auto [ec] = co_await work.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
             result = ec;
             elapsed_since_request = ms_since(requested);
             outer_expired = outer.expired();
@@ -166,11 +166,11 @@ BOOST_AUTO_TEST_CASE(T2_shorter_inner_grace_cuts_only_the_inner_scope)
                     auto inner = co_await guard_cancellation_for(50ms);
                     emit_after(io.get_executor(), sig, 5ms, ctype::terminal);
                     net::steady_timer work(io, 10s);
-                    auto [ec] = co_await work.async_wait(net::as_tuple(net::use_awaitable));
+                    auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
                     inner_result = ec;
                 }
                 net::steady_timer more(io, 20ms);
-                auto [ec] = co_await more.async_wait(net::as_tuple(net::use_awaitable));
+                auto [ec] = co_await more.async_wait(test::as_tuple(net::use_awaitable));
                 outer_result = ec;
             }
             NEXT_AWAIT_THROWS(io, throws_after_outer);
@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(T2_guarded_branch_of_or_is_cut_after_its_grace_period)
         auto guarded_branch = [&]() -> net::awaitable<void> {
             auto guard = co_await guard_cancellation_for(100ms);
             net::steady_timer work(io, 10s);
-            auto [ec] = co_await work.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
             guarded = ec;
         };
         auto quick = [&]() -> net::awaitable<void> {
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(T3_guard_grace_timer_runs_on_the_coroutine_executor)
             net::post(strand, [&] { sig.emit(ctype::terminal); });
             // Named, not a temporary in the co_await expression: g++ 12 destroys
             // such temporaries twice.
-            auto token = net::as_tuple(net::use_awaitable);
+            auto token = test::as_tuple(net::use_awaitable);
             reporting_initiation initiation{io.get_executor(), strand, &on_strand};
             auto [ec] =
                 co_await net::async_initiate<decltype(token), void(error_code)>(initiation, token);
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(T2_cleanup_write_to_a_peer_that_stopped_reading_is_cut)
                 sig.emit(ctype::terminal); // The client never reads.
             });
             auto [ec, n] = co_await net::async_write(server, net::buffer(payload),
-                                                     net::as_tuple(net::use_awaitable));
+                                                     test::as_tuple(net::use_awaitable));
             result = ec;
             written = n;
             elapsed_since_request = ms_since(requested);

@@ -208,7 +208,7 @@ SIGNAL_TEST_CASE(G2_release_ends_guard_early_and_is_idempotent)
     net::steady_timer t(io, 1h);
     r.soon(ct::terminal);
     co_await net::this_coro::throw_if_cancelled(false);
-    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    auto [ec] = co_await t.async_wait(test::as_tuple(net::use_awaitable));
     BOOST_TEST(ec == net::error::operation_aborted);
 }
 
@@ -383,7 +383,7 @@ SIGNAL_TEST_CASE(G4_total_filter_and_state_object_kept)
         (co_await net::this_coro::cancellation_state).clear();
         net::steady_timer t(io, 1h);
         r.soon(type);
-        auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+        auto [ec] = co_await t.async_wait(test::as_tuple(net::use_awaitable));
         BOOST_TEST(ec == net::error::operation_aborted);
         BOOST_TEST(RECORDED() == type);
         co_await net::this_coro::throw_if_cancelled(true);
@@ -421,7 +421,7 @@ SIGNAL_TEST_CASE(G4_reset_inside_guard_replaces_state_for_good)
     // ...and it is live, with its own filter: a partial request is recorded.
     net::steady_timer t(io, 1h);
     r.soon(ct::partial);
-    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    auto [ec] = co_await t.async_wait(test::as_tuple(net::use_awaitable));
     BOOST_TEST(ec == net::error::operation_aborted);
     BOOST_TEST(RECORDED() == ct::partial);
     co_await net::this_coro::throw_if_cancelled(true);

@@ -246,7 +246,7 @@ SIGNAL_TEST_CASE(G8_async_compose_in_coroutine)
     r.soon(ct::terminal);
     const auto start = clock::now();
     auto [ec, flushed] =
-        co_await async_flush_then_wait(flush, rest, net::as_tuple(net::use_awaitable));
+        co_await async_flush_then_wait(flush, rest, test::as_tuple(net::use_awaitable));
     BOOST_TEST(flushed);
     BOOST_TEST(ms_since(start) >= 20ms);
     BOOST_TEST(ec == net::error::operation_aborted);

@@ -106,7 +106,7 @@ public:
     void complete(error_code ec, int value) override
     {
         // The handler runs on its associated executor, the probe's by default.
-        net::post(work_, net::append(std::move(handler_), ec, value));
+        net::post(work_, test::append(std::move(handler_), ec, value));
     }
 
 private:
@@ -148,11 +148,11 @@ public:
         {
         case probe_mode::immediate:
             net::post(ex_,
-                      net::append(static_cast<Handler&&>(handler), error_code(), natural_value));
+                      test::append(static_cast<Handler&&>(handler), error_code(), natural_value));
             return;
         case probe_mode::immediate_error:
-            net::post(ex_,
-                      net::append(static_cast<Handler&&>(handler), error_code(net::error::eof), 0));
+            net::post(
+                ex_, test::append(static_cast<Handler&&>(handler), error_code(net::error::eof), 0));
             return;
         case probe_mode::pending:
             break;
