@@ -20,11 +20,15 @@
 #include <asio/associated_allocator.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/basic_waitable_timer.hpp>
+#include <asio/execution/context.hpp>
+#include <asio/query.hpp>
 #include <asio/system_executor.hpp>
 #else
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/system_executor.hpp>
 #endif
 
@@ -225,7 +229,16 @@ template <typename Initiation, typename Handler>
 auto grace_executor(const Initiation& initiation, const Handler& handler)
 {
     if constexpr (initiation_with_executor<Initiation>)
-        return net::get_associated_executor(handler, initiation.get_executor());
+    {
+        using associated =
+            decltype(net::get_associated_executor(handler, initiation.get_executor()));
+        // A handler's executor that cannot run I/O objects (use_future's
+        // promise executor) leaves the timer on the operation's own executor.
+        if constexpr (net::can_query<associated, net::execution::context_t>::value)
+            return net::get_associated_executor(handler, initiation.get_executor());
+        else
+            return initiation.get_executor();
+    }
     else
     {
         static_assert(!std::is_same_v<net::associated_executor_t<Handler>, net::system_executor>,
