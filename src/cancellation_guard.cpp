@@ -38,7 +38,16 @@
 #include <boost/asio/steady_timer.hpp>
 #endif
 
+#include <cstdint>
+#include <mutex>
 #include <utility>
+
+// R4: debug builds check that the guards of a coroutine thread end innermost
+// first (an outer guard released while an inner one is in force would leave
+// the coroutine with a state pointing into the outer guard, and lose requests).
+#if !defined(ASIO_SHIELD_CHECK_GUARD_ORDER) && !defined(NDEBUG)
+#define ASIO_SHIELD_CHECK_GUARD_ORDER 1
+#endif
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
@@ -136,6 +145,57 @@ struct guard_out_filter
     }
 };
 
+/// The active guards of every coroutine thread, innermost first, in intrusive
+/// lists hashed by the coroutine thread (its entry frame's state): no
+/// allocation, so the allocation counts of debug builds stay those of release
+/// builds. Used only when ASIO_SHIELD_CHECK_GUARD_ORDER is on.
+struct guard_order
+{
+    static constexpr std::size_t buckets = 256;
+
+    static guard_order& instance() noexcept
+    {
+        static guard_order order;
+        return order;
+    }
+
+    cancellation_guard*& head(const cancellation_guard* g) noexcept
+    {
+        const auto key = reinterpret_cast<std::uintptr_t>(g->coroutine_.state);
+        return heads[(key >> 4) % buckets];
+    }
+
+    void push(cancellation_guard* g) noexcept
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        cancellation_guard*& first = head(g);
+        g->next_active_ = first;
+        first = g;
+    }
+
+    /// Unlinks `g`; whether it was the innermost active guard of its coroutine.
+    bool pop(cancellation_guard* g) noexcept
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const cancellation_guard* innermost = nullptr;
+        for (cancellation_guard** link = &head(g); *link; link = &(*link)->next_active_)
+        {
+            if ((*link)->coroutine_.state == g->coroutine_.state && !innermost)
+                innermost = *link;
+            if (*link == g)
+            {
+                *link = g->next_active_;
+                g->next_active_ = nullptr;
+                break;
+            }
+        }
+        return innermost == g;
+    }
+
+    std::mutex mutex;
+    cancellation_guard* heads[buckets] = {};
+};
+
 /// Sits in the saved state's child slot while the guard is alive.
 struct guard_recorder
 {
@@ -208,6 +268,9 @@ void cancellation_guard::enter()
     // G1 and G4: nothing in the scope throws; this_coro::throw_if_cancelled()
     // reads false.
     *coroutine_.throw_if_cancelled = false;
+#if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
+    detail::guard_order::instance().push(this);
+#endif
 }
 
 cancellation_guard::~cancellation_guard()
@@ -260,6 +323,12 @@ void cancellation_guard::release() noexcept
     if (!active_)
         return;
     active_ = false;
+#if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
+    const bool innermost = detail::guard_order::instance().pop(this);
+    // A guard entered after this one, in the same coroutine, is still in force.
+    ASIO_SHIELD_ASSERT(innermost && "cancellation guards must end innermost first");
+    (void)innermost;
+#endif
     detach_timer();
 
     if (substitute_slot_.is_connected())

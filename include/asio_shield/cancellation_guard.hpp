@@ -32,6 +32,7 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 struct guard_access;
+struct guard_order;
 struct guard_recorder;
 struct guard_in_filter;
 struct guard_out_filter;
@@ -62,7 +63,10 @@ class guard_cancellation_for_op;
  *
  * **Preconditions**: ended on the coroutine thread that created it (it lives in
  * that coroutine's frame, so this holds unless its address is handed to
- * another coroutine). A `this_coro::reset_cancellation_state` inside the scope
+ * another coroutine), and after every guard entered later in the same
+ * coroutine thread: guards end innermost first, so `release()` of an outer
+ * guard while an inner one is in force is an error (a debug-build assertion
+ * says so, R4). A `this_coro::reset_cancellation_state` inside the scope
  * replaces the state for good; the guard then restores only the flag (G4).
  *
  * **Grace period** (`guard_cancellation_for`): once a request arrives — or at
@@ -103,6 +107,7 @@ public:
 
 private:
     friend struct detail::guard_access;
+    friend struct detail::guard_order;
     friend struct detail::guard_recorder;
     friend struct detail::guard_in_filter;
     friend struct detail::guard_out_filter;
@@ -135,6 +140,9 @@ private:
     // change address. g++ 12 copies it bitwise when it is produced by a
     // conditional expression of two co_awaits; debug builds catch that.
     const cancellation_guard* self_ = this;
+    // R4: debug builds keep the active guards of each coroutine thread in an
+    // intrusive list, to check that they end innermost first.
+    cancellation_guard* next_active_ = nullptr;
 };
 
 /// Enters a protected scope: `auto guard = co_await guard_cancellation();`.
