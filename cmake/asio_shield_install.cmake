@@ -1,5 +1,6 @@
-# Install the headers, the compiled library and a CMake package so that
-# find_package(asio_shield CONFIG REQUIRED) works for consumers.
+# Install the headers, the compiled library, a CMake package so that
+# find_package(asio_shield CONFIG REQUIRED) works for consumers, and a
+# pkg-config file (asio_shield.pc) for other build systems.
 include(CMakePackageConfigHelpers)
 
 install(TARGETS asio_shield EXPORT asio_shield-targets
@@ -18,3 +19,29 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/asio_shieldConfigVersion.
 install(FILES ${PROJECT_BINARY_DIR}/asio_shieldConfig.cmake
               ${PROJECT_BINARY_DIR}/asio_shieldConfigVersion.cmake
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asio_shield)
+
+# pkg-config: relocatable (the prefix is found from the .pc file's own place,
+# so `cmake --install --prefix` anywhere works); the macros and include
+# directories the library's target would pass, in flag form.
+file(RELATIVE_PATH ASIO_SHIELD_PC_PREFIX_FROM_PCDIR
+     /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
+string(REGEX REPLACE "/$" "" ASIO_SHIELD_PC_PREFIX_FROM_PCDIR "${ASIO_SHIELD_PC_PREFIX_FROM_PCDIR}")
+set(ASIO_SHIELD_PC_CFLAGS "")
+if(ASIO_SHIELD_STANDALONE)
+    string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_STANDALONE")
+    set(asio_shield_pc_dep_includes ${ASIO_SHIELD_ASIO_INCLUDE_DIR})
+else()
+    set(asio_shield_pc_dep_includes ${Boost_INCLUDE_DIRS})
+endif()
+if(BUILD_SHARED_LIBS)
+    string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_SHARED")
+endif()
+foreach(dir IN LISTS asio_shield_pc_dep_includes)
+    if(NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+        string(APPEND ASIO_SHIELD_PC_CFLAGS " -I${dir}")
+    endif()
+endforeach()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/asio_shield.pc.in
+               ${PROJECT_BINARY_DIR}/asio_shield.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/asio_shield.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

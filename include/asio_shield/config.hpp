@@ -10,6 +10,8 @@
 #ifndef ASIO_SHIELD_CONFIG_HPP
 #define ASIO_SHIELD_CONFIG_HPP
 
+#include <asio_shield/version.hpp>
+
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/version.hpp>
 #define ASIO_SHIELD_NET_VERSION ASIO_VERSION

@@ -12,7 +12,13 @@ using system_error = boost::system::system_error;
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+
+// The build system under test says which version it found; the header must agree.
+#if !defined(ASIO_SHIELD_EXPECTED_VERSION)
+#error "the consumer's build must define ASIO_SHIELD_EXPECTED_VERSION"
+#endif
 
 namespace net = asio_shield::net;
 using namespace std::chrono_literals;
@@ -55,6 +61,13 @@ int main()
     // Queued behind the coroutine's start, so it arrives during the shielded wait.
     net::post(io, [&] { cancel.emit(net::cancellation_type::terminal); });
     io.run();
-    std::printf("asio_shield consumer: %s\n", result == 0 ? "ok" : "FAILED");
+    if (std::strcmp(ASIO_SHIELD_VERSION_STRING, ASIO_SHIELD_EXPECTED_VERSION) != 0)
+    {
+        std::printf("asio_shield consumer: header version %s, build system found %s\n",
+                    ASIO_SHIELD_VERSION_STRING, ASIO_SHIELD_EXPECTED_VERSION);
+        result = 3;
+    }
+    std::printf("asio_shield %s consumer: %s\n", ASIO_SHIELD_VERSION_STRING,
+                result == 0 ? "ok" : "FAILED");
     return result;
 }
