@@ -19,7 +19,6 @@
 #define ASIO_SHIELD_NET_NS_BEGIN namespace asio {
 #define ASIO_SHIELD_NET_NS_END }
 #define ASIO_SHIELD_ABI standalone_v1
-#define ASIO_SHIELD_COMPLETION_TOKEN_FOR(sig) ASIO_COMPLETION_TOKEN_FOR(sig)
 #else
 #include <boost/asio/version.hpp>
 #define ASIO_SHIELD_NET_VERSION BOOST_ASIO_VERSION
@@ -31,7 +30,6 @@
     }                                                                                              \
     }
 #define ASIO_SHIELD_ABI boost_v1
-#define ASIO_SHIELD_COMPLETION_TOKEN_FOR(sig) BOOST_ASIO_COMPLETION_TOKEN_FOR(sig)
 #endif
 
 /// Oldest supported Asio: 1.22 (standalone) / Boost 1.81 (Asio 1.26) for Boost.Asio.
@@ -39,19 +37,21 @@
 #error "asio_shield needs Asio 1.22 or newer (Boost 1.81 or newer for Boost.Asio)"
 #endif
 
-// Asio 1.24 / Boost 1.80: as_tuple and deferred left experimental, and
+// Asio 1.24 (Boost 1.80): as_tuple and deferred left experimental, and
 // `co_await` accepts any async operation (deferred) inside an awaitable.
 #if ASIO_SHIELD_NET_VERSION >= 102400
 #define ASIO_SHIELD_HAS_DEFERRED 1
 #define ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP 1
 #endif
 
-// Asio 1.25 / Boost 1.81: consign and append.
+// Asio 1.25 (first in Boost with 1.81, which ships Asio 1.26): consign and
+// append outside experimental.
 #if ASIO_SHIELD_NET_VERSION >= 102500
 #define ASIO_SHIELD_HAS_CONSIGN 1
 #endif
 
-// Asio 1.27 / Boost 1.82: the associated immediate executor.
+// Asio 1.27 (first in Boost with 1.82, which ships Asio 1.28): the associated
+// immediate executor.
 #if ASIO_SHIELD_NET_VERSION >= 102700
 #define ASIO_SHIELD_HAS_IMMEDIATE_EXECUTOR 1
 #endif
@@ -73,8 +73,9 @@
 #endif
 
 /// Documented preconditions are checked with this macro (R4); `assert` by
-/// default, so they vanish under NDEBUG. Define it before including any
-/// asio_shield header to route the checks elsewhere.
+/// default, so they vanish under NDEBUG. The checks live in the compiled part
+/// of the library, so what counts is its definition (and NDEBUG) when the
+/// library itself is built: define it there to route the checks elsewhere.
 #if !defined(ASIO_SHIELD_ASSERT)
 #include <cassert>
 #define ASIO_SHIELD_ASSERT(expr) assert(expr)
