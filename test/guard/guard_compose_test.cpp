@@ -82,8 +82,8 @@ net::awaitable<void> nested_guarded_cleanup(net::io_context& io, requester& r)
 {
     auto guard = co_await guard_cancellation();
     r.soon(ct::terminal);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer t(io, 20ms);
-    const auto start = clock::now();
     r.pending = true;
     co_await wait_level_two(t);
     r.pending = false;
@@ -157,8 +157,8 @@ net::awaitable<void> strand_body(strand_state& s)
             s.emitted_while_pending = s.pending;
             s.sig.emit(ct::terminal);
         });
+        const auto start = clock::now(); // Before the timer starts counting.
         net::steady_timer t(s.strand, strand_work);
-        const auto start = clock::now();
         s.pending = true;
         co_await t.async_wait(net::use_awaitable);
         s.pending = false;

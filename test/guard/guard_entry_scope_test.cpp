@@ -85,8 +85,8 @@ void check_guarded_op_runs_full(AwaitOp await_op)
                         auto guard = co_await guard_cancellation();
                         if (w != when::before)
                             r.soon(ct::terminal);
+                        const auto start = clock::now(); // Before the timer starts counting.
                         net::steady_timer timer(io, guarded_duration);
-                        const auto start = clock::now();
                         r.pending = true;
                         co_await await_op(timer);
                         r.pending = false;

@@ -251,8 +251,8 @@ SIGNAL_TEST_CASE(G3_inner_exit_rearms_nothing_while_outer_alive)
         BOOST_TEST(!(co_await net::this_coro::throw_if_cancelled()));
         CHECK_NEXT_AWAIT_THROWS(false);
         // Still protected: a timer in the outer scope runs full.
+        const auto start = clock::now(); // Before the timer starts counting.
         net::steady_timer t(io, 10ms);
-        const auto start = clock::now();
         r.soon(ct::terminal);
         co_await t.async_wait(net::use_awaitable);
         BOOST_TEST(ms_since(start) >= 10ms);
@@ -267,8 +267,8 @@ SIGNAL_TEST_CASE(G3_three_levels_each_scope_protected_and_informed)
     requester r(io.get_executor(), sig);
     co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
     auto guarded_timer = [&]() -> net::awaitable<void> {
+        const auto start = clock::now(); // Before the timer starts counting.
         net::steady_timer t(io, 10ms);
-        const auto start = clock::now();
         r.pending = true;
         co_await t.async_wait(net::use_awaitable);
         r.pending = false;

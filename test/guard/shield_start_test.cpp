@@ -12,8 +12,8 @@ SIGNAL_TEST_CASE(S3_shield_use_awaitable_starts_after_cancellation)
 {
     requester r(io.get_executor(), sig);
     REQUEST_AND_CATCH(r, ct::terminal);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer t(io, 20ms);
-    const auto start = clock::now();
     co_await t.async_wait(shield(net::use_awaitable));
     BOOST_TEST(ms_since(start) >= 20ms);
     // A request during the shielded operation does not cut it either (S1).
@@ -32,8 +32,8 @@ SIGNAL_TEST_CASE(S3_shield_deferred_starts_after_cancellation)
 {
     requester r(io.get_executor(), sig);
     REQUEST_AND_CATCH(r, ct::terminal);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer t(io, 20ms);
-    const auto start = clock::now();
     co_await t.async_wait(shield(test::deferred));
     BOOST_TEST(ms_since(start) >= 20ms);
     t.expires_after(20ms);
@@ -52,8 +52,8 @@ SIGNAL_TEST_CASE(S3_mask_covering_record_starts)
     requester r(io.get_executor(), sig);
     co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
     REQUEST_AND_CATCH(r, ct::partial);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer t(io, 10ms);
-    const auto start = clock::now();
     co_await t.async_wait(shield(net::use_awaitable, ct::partial));
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP) // Asio 1.24: co_await of a deferred operation
     co_await t.async_wait(shield(test::deferred, ct::partial));
@@ -108,8 +108,8 @@ SIGNAL_TEST_CASE(S3_shielded_operand_in_or)
 {
     using namespace net::experimental::awaitable_operators;
     requester r(io.get_executor(), sig);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer shielded(io, 30ms), never(io, 1h);
-    const auto start = clock::now();
     r.soon(ct::terminal); // cuts the plain operand, not the shielded one
     auto result = co_await (shielded.async_wait(shield(net::use_awaitable)) ||
                             never.async_wait(net::use_awaitable));
@@ -121,8 +121,8 @@ SIGNAL_TEST_CASE(S3_shielded_operand_in_or)
 CO_TEST_CASE(S3_shielded_operand_in_or_loses_and_still_completes)
 {
     using namespace net::experimental::awaitable_operators;
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer shielded(io, 30ms), quick(io, 1ms);
-    const auto start = clock::now();
     auto result = co_await (shielded.async_wait(shield(net::use_awaitable)) ||
                             quick.async_wait(net::use_awaitable));
     BOOST_TEST(result.index() == 1u);
@@ -133,8 +133,8 @@ SIGNAL_TEST_CASE(S3_shielded_operands_in_and)
 {
     using namespace net::experimental::awaitable_operators;
     requester r(io.get_executor(), sig);
+    const auto start = clock::now(); // Before the timer starts counting.
     net::steady_timer a(io, 30ms), b(io, 10ms);
-    const auto start = clock::now();
     r.soon(ct::terminal);
     co_await (a.async_wait(shield(net::use_awaitable)) && b.async_wait(shield(net::use_awaitable)));
     BOOST_TEST(ms_since(start) >= 30ms);
@@ -149,8 +149,8 @@ SIGNAL_TEST_CASE(S3_shielded_operands_in_and_inside_guard_after_cancellation)
     REQUEST_AND_CATCH(r, ct::terminal);
     {
         auto guard = co_await asio_shield::guard_cancellation();
+        const auto start = clock::now(); // Before the timer starts counting.
         net::steady_timer a(io, 20ms), b(io, 5ms);
-        const auto start = clock::now();
         co_await (a.async_wait(shield(net::use_awaitable)) &&
                   b.async_wait(shield(net::use_awaitable)));
         BOOST_TEST(ms_since(start) >= 20ms);
