@@ -145,6 +145,16 @@ struct guard_out_filter
     }
 };
 
+/// Takes the recorder's place in the saved state's child slot when a guard
+/// ends. Emplacing it reuses the slot's memory, where clear() would free it:
+/// the next operation of the coroutine reuses it again, so a guard around an
+/// operation costs no heap allocation even when Asio's small per-thread cache
+/// of slot memory is full.
+struct inert_handler
+{
+    void operator()(net::cancellation_type_t) const noexcept {}
+};
+
 /// The active guards of every coroutine thread, innermost first, in intrusive
 /// lists hashed by the coroutine thread (its entry frame's state): no
 /// allocation, so the allocation counts of debug builds stay those of release
@@ -340,7 +350,7 @@ void cancellation_guard::release() noexcept
         {
             requested_ =
                 requested_ | detail::without(saved_state_.cancelled(), detail::deadline_bit);
-            saved_state_.slot().clear();
+            saved_state_.slot().template emplace<detail::inert_handler>();
         }
         // G4: a reset_cancellation_state inside the scope replaced the state
         // for good; keep it and restore only the flag.
