@@ -26,7 +26,8 @@ inline namespace ASIO_SHIELD_ABI {
  * associated with the wrapped token only through a mask: the bits in
  * `blocked_types()` never reach the operation. With the default mask (all three
  * types blocked) the operation sees no connected slot at all, so it installs no
- * cancellation handler and costs what binding an empty slot by hand costs.
+ * cancellation handler: no heap allocation, and about what binding an empty
+ * slot by hand costs (docs/performance.md has the figures).
  *
  * **Completion signature**: unchanged; whatever the wrapped token receives.
  *
