@@ -11,6 +11,7 @@
 // after a warm-up, inside one io_context::run(), so that Asio's per-thread
 // recycling caches are primed for every variant alike. No timing is measured.
 #include "allocation/heap_counter.hpp"
+#include "allocation/post_chain.hpp"
 #include "common/allocation_counter.hpp"
 #include "common/co_test.hpp"
 
@@ -38,12 +39,6 @@ std::size_t heap_count() noexcept
     return test::heap_counter_active() ? test::heap_allocation_count() : test::allocation_count();
 }
 
-template <typename Token>
-auto by_hand(Token token)
-{
-    return net::bind_cancellation_slot(net::cancellation_slot(), std::move(token));
-}
-
 void report(const char* what, std::size_t measured, std::size_t reference)
 {
     BOOST_TEST_MESSAGE(
@@ -52,61 +47,9 @@ void report(const char* what, std::size_t measured, std::size_t reference)
              << (test::heap_counter_active() ? "C-level counter" : "operator new counter") << ")");
 }
 
-/// How each step of a callback chain starts its post.
-enum class chain_kind
-{
-    by_hand,   // post(ex, bind_cancellation_slot(empty, handler))
-    shield,    // post(ex, shield(handler))
-    shield_for // post(ex, shield_for(1h, handler))
-};
-
-/// A handler that carries a connected slot, as a composed operation's does,
-/// and re-posts itself until `remaining` runs out.
-struct post_chain
-{
-    struct state
-    {
-        int remaining;
-        chain_kind kind;
-        std::size_t before;
-        std::size_t after;
-        net::steady_timer* done;
-    };
-
-    state* s;
-    net::io_context::executor_type ex;
-    net::cancellation_slot slot;
-
-    using cancellation_slot_type = net::cancellation_slot;
-    cancellation_slot_type get_cancellation_slot() const noexcept { return slot; }
-
-    void operator()() const
-    {
-        if (--s->remaining > 0)
-        {
-            start(*this);
-            return;
-        }
-        s->after = heap_count();
-        s->done->cancel();
-    }
-
-    static void start(const post_chain& chain)
-    {
-        switch (chain.s->kind)
-        {
-        case chain_kind::by_hand:
-            net::post(chain.ex, by_hand(chain));
-            break;
-        case chain_kind::shield:
-            net::post(chain.ex, asio_shield::shield(chain));
-            break;
-        case chain_kind::shield_for:
-            net::post(chain.ex, shield_for(long_grace, chain));
-            break;
-        }
-    }
-};
+using test::by_hand;
+using test::chain_kind;
+using test::post_chain;
 
 /// Precondition of the cases that need the C-level counter (the operator new
 /// counter cannot see slot memory).
@@ -361,13 +304,8 @@ BOOST_AUTO_TEST_CASE(T1_shield_for_callback_without_request_adds_no_heap_allocat
     test::run_with_signal(
         [](net::io_context& io, net::cancellation_signal&) -> net::awaitable<void> {
             net::cancellation_signal handler_slot; // Connected, never emits.
-            auto run_chain = [&](chain_kind kind, int n) -> net::awaitable<std::size_t> {
-                net::steady_timer done(io, net::steady_timer::time_point::max());
-                post_chain::state s{n, kind, 0, 0, &done};
-                s.before = heap_count();
-                post_chain::start(post_chain{&s, io.get_executor(), handler_slot.slot()});
-                co_await done.async_wait(test::as_tuple(net::use_awaitable));
-                co_return s.after - s.before;
+            auto run_chain = [&](chain_kind kind, int n) {
+                return post_chain::run(io, kind, n, &heap_count, handler_slot.slot());
             };
             for (auto kind : {chain_kind::by_hand, chain_kind::shield, chain_kind::shield_for})
                 co_await run_chain(kind, warm_up);

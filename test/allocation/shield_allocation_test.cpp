@@ -3,6 +3,7 @@
 // of this executable, after a warm-up, inside one io_context::run() so that
 // Asio's per-thread recycling caches are primed for both variants alike.
 #include "common/allocation_counter.hpp"
+#include "allocation/post_chain.hpp"
 #include "common/co_test.hpp"
 #include "shield/support.hpp"
 
@@ -17,13 +18,6 @@ using asio_shield::shield;
 constexpr int warm_up = 100;
 constexpr int operations = 1000;
 
-/// The same token bound to an empty slot, as one would do by hand.
-template <typename Token>
-auto by_hand(Token token)
-{
-    return net::bind_cancellation_slot(net::cancellation_slot(), std::move(token));
-}
-
 struct counts
 {
     std::size_t shielded = 0;
@@ -36,61 +30,14 @@ void report(const char* what, const counts& c)
                             << " bound by hand, over " << operations << " operations");
 }
 
-/// How post_chain starts each of its operations.
-enum class chain_kind
+using test::by_hand;
+using test::chain_kind;
+using test::post_chain;
+
+std::size_t operator_new_count()
 {
-    shielded,          // post(ex, shield(handler))
-    by_hand,           // post(ex, bind_cancellation_slot(empty, handler))
-    shielded_deferred, // post(ex, shield(deferred))(handler)
-    by_hand_deferred   // post(ex, deferred)(bind_cancellation_slot(empty, handler))
-};
-
-/// A callback that re-posts itself until `remaining` runs out, then records
-/// the allocation count and wakes the driver.
-struct post_chain
-{
-    struct state
-    {
-        int remaining;
-        chain_kind kind;
-        std::size_t before;
-        std::size_t after;
-        net::steady_timer* done;
-    };
-
-    state* s;
-    net::io_context::executor_type ex;
-
-    void operator()() const
-    {
-        if (--s->remaining > 0)
-        {
-            start(*this);
-            return;
-        }
-        s->after = test::allocation_count();
-        s->done->cancel();
-    }
-
-    static void start(const post_chain& chain)
-    {
-        switch (chain.s->kind)
-        {
-        case chain_kind::shielded:
-            net::post(chain.ex, shield(chain));
-            break;
-        case chain_kind::by_hand:
-            net::post(chain.ex, by_hand(chain));
-            break;
-        case chain_kind::shielded_deferred:
-            net::post(chain.ex, shield(test::deferred))(chain);
-            break;
-        case chain_kind::by_hand_deferred:
-            net::post(chain.ex, test::deferred)(by_hand(chain));
-            break;
-        }
-    }
-};
+    return test::allocation_count();
+}
 
 } // namespace
 
@@ -207,21 +154,16 @@ CO_TEST_CASE(S6_deferred_adds_no_allocation)
 
 CO_TEST_CASE(S6_callback_post_chain_adds_no_allocation)
 {
-    auto run_chain = [&](chain_kind kind, int n) -> net::awaitable<std::size_t> {
-        net::steady_timer done(io, net::steady_timer::time_point::max());
-        post_chain::state s{n, kind, 0, 0, &done};
-        s.before = test::allocation_count();
-        post_chain::start(post_chain{&s, io.get_executor()});
-        co_await done.async_wait(test::as_tuple(net::use_awaitable));
-        co_return s.after - s.before;
+    auto run_chain = [&](chain_kind kind, int n) {
+        return post_chain::run(io, kind, n, &operator_new_count, net::cancellation_slot());
     };
-    for (auto kind : {chain_kind::shielded, chain_kind::by_hand, chain_kind::shielded_deferred,
+    for (auto kind : {chain_kind::shield, chain_kind::by_hand, chain_kind::shield_deferred,
                       chain_kind::by_hand_deferred})
         co_await run_chain(kind, warm_up);
     counts direct, deferred;
-    direct.shielded = co_await run_chain(chain_kind::shielded, operations);
+    direct.shielded = co_await run_chain(chain_kind::shield, operations);
     direct.by_hand = co_await run_chain(chain_kind::by_hand, operations);
-    deferred.shielded = co_await run_chain(chain_kind::shielded_deferred, operations);
+    deferred.shielded = co_await run_chain(chain_kind::shield_deferred, operations);
     deferred.by_hand = co_await run_chain(chain_kind::by_hand_deferred, operations);
     report("callback post chain", direct);
     report("deferred post chain", deferred);
