@@ -56,6 +56,20 @@
 #define ASIO_SHIELD_HAS_IMMEDIATE_EXECUTOR 1
 #endif
 
+// Asio 1.31 (Boost 1.86): cancel_after / cancel_at, and Asio's own partial
+// completion-token adapters (`as_tuple()`); co_composed left experimental.
+#if ASIO_SHIELD_NET_VERSION >= 103100
+#define ASIO_SHIELD_HAS_CANCEL_AFTER 1
+#define ASIO_SHIELD_HAS_PARTIAL_TOKENS 1
+#endif
+
+// Asio 1.37 (Boost 1.90): redirect_disposition, and inline_executor as the
+// default associated executor.
+#if ASIO_SHIELD_NET_VERSION >= 103700
+#define ASIO_SHIELD_HAS_REDIRECT_DISPOSITION 1
+#define ASIO_SHIELD_HAS_INLINE_EXECUTOR 1
+#endif
+
 // The compiled part of the library: empty for static builds, export/import for
 // shared ones. ASIO_SHIELD_SOURCE is defined only while building src/.
 #if defined(ASIO_SHIELD_SHARED)
@@ -81,9 +95,30 @@
 #define ASIO_SHIELD_ASSERT(expr) assert(expr)
 #endif
 
-// Declared so that the alias below needs no other Asio header.
-ASIO_SHIELD_NET_NS_BEGIN
-ASIO_SHIELD_NET_NS_END
+// Asio's own configuration (which compilers have coroutines, and the user's
+// ASIO_DISABLE_CO_AWAIT / BOOST_ASIO_DISABLE_CO_AWAIT) decides whether the
+// coroutine backends exist at all; cancellation_type.hpp is Asio's lightest
+// public header that includes it.
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/cancellation_type.hpp>
+#if defined(ASIO_HAS_CO_AWAIT)
+#define ASIO_SHIELD_HAS_CO_AWAIT 1
+#endif
+#else
+#include <boost/asio/cancellation_type.hpp>
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+#define ASIO_SHIELD_HAS_CO_AWAIT 1
+#endif
+#endif
+
+// co_composed: experimental from Asio 1.26 (Boost 1.81), in Asio's own
+// namespace from 1.31 (Boost 1.86).
+#if defined(ASIO_SHIELD_HAS_CO_AWAIT) && ASIO_SHIELD_NET_VERSION >= 102600
+#define ASIO_SHIELD_HAS_CO_COMPOSED 1
+#if ASIO_SHIELD_NET_VERSION < 103100
+#define ASIO_SHIELD_CO_COMPOSED_IS_EXPERIMENTAL 1
+#endif
+#endif
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
