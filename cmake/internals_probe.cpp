@@ -1,8 +1,14 @@
-// C1 configure-time probe: instantiates every Asio internal asio_shield uses.
-#include <asio_shield/detail/awaitable_internals.hpp>
+// C1 configure-time probe: instantiates every Asio internal that the
+// coroutine backends use, with the macros the build passes (the user's).
+#include <asio_shield.hpp>
 
 int main()
 {
+#if defined(ASIO_SHIELD_HAS_CO_AWAIT)
     asio_shield::detail::internals_selftest<asio_shield::net::any_io_executor>();
+#endif
+#if defined(ASIO_SHIELD_HAS_CO_COMPOSED)
+    asio_shield::detail::co_composed_selftest();
+#endif
     return 0;
 }

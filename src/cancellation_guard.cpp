@@ -21,11 +21,22 @@
 //
 // Grace periods (T2). A guard made by guard_cancellation_for starts one timer,
 // on the coroutine's executor, when the first request reaches it (or at entry
-// if one was recorded). At expiry it emits the union, marked with
-// `deadline_bit`, on its relay with its out filter open: operations pending in
-// the scope are cancelled, and a nested guard's recorder, seeing the mark,
-// expires that guard too, so an inner grace period never extends an outer one.
-// Then the guard releases itself.
+// if one was recorded). At expiry it gives the coroutine back its own state
+// and flag first — so that whatever runs next, even inside the emission below,
+// sees the coroutine as released — and then, as the last thing it does (E1),
+// emits the union of the requests on its relay with its out filter open: the
+// operations pending in the scope are cut. A nested guard's recorder hears
+// that emission while `expiring_depth` says it comes from an expiring guard,
+// and ends its own scope the same way, so an inner grace period never
+// extends an outer one. Only the three named bits are ever emitted (E4).
+//
+// Foreign handlers (E4). The recorder is installed in the saved state's child
+// slot only when that slot is free. A coroutine may have started an operation
+// bound to `this_coro::cancellation_state.slot()` without awaiting it yet; its
+// handler stays where it is and keeps receiving requests as in plain Asio.
+// The guard then learns of requests only from the saved state's record (read
+// live by cancellation_requested() and at exit), and a grace period starts at
+// entry or not at all (docs/guide.md, "Limits").
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -53,20 +64,18 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
-/// Marks the emission by which an expiring guard cuts its scope. Not one of
-/// the three named types, so Asio's operations ignore it; only the recorders
-/// of nested guards look for it.
-constexpr unsigned deadline_bit = 1u << 30;
+/// Non-zero while an expiring guard emits to cut its scope: nested guards'
+/// recorders, called synchronously inside that emission on this thread, end
+/// their scopes with it (T2). Replaces a private bit in the emitted type (E4).
+thread_local int expiring_depth = 0;
 
-constexpr net::cancellation_type_t with(net::cancellation_type_t type, unsigned bits) noexcept
+struct expiring_scope
 {
-    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) | bits);
-}
-
-constexpr net::cancellation_type_t without(net::cancellation_type_t type, unsigned bits) noexcept
-{
-    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) & ~bits);
-}
+    expiring_scope() noexcept { ++expiring_depth; }
+    ~expiring_scope() { --expiring_depth; }
+    expiring_scope(const expiring_scope&) = delete;
+    expiring_scope& operator=(const expiring_scope&) = delete;
+};
 
 /// The grace timer of a guard; owned by its wait handler, so that it outlives
 /// the guard when the guard ends first and is freed whichever goes first.
@@ -119,9 +128,9 @@ struct guard_in_filter
 
     net::cancellation_type_t operator()(net::cancellation_type_t type) const
     {
-        guard->requested_ = guard->requested_ | without(type, deadline_bit);
+        guard->requested_ |= named(type);
         guard->on_request(); // T2: the first request starts the grace period.
-        return with(guard->requested_, static_cast<unsigned>(type) & deadline_bit);
+        return guard->requested_;
     }
 };
 
@@ -156,9 +165,9 @@ struct inert_handler
 };
 
 /// The active guards of every coroutine thread, innermost first, in intrusive
-/// lists hashed by the coroutine thread (its entry frame's state): no
-/// allocation, so the allocation counts of debug builds stay those of release
-/// builds. Used only when ASIO_SHIELD_CHECK_GUARD_ORDER is on.
+/// lists hashed by the coroutine (its state's address): no allocation, so the
+/// allocation counts of debug builds stay those of release builds. Used only
+/// when ASIO_SHIELD_CHECK_GUARD_ORDER is on.
 struct guard_order
 {
     static constexpr std::size_t buckets = 256;
@@ -219,12 +228,18 @@ struct guard_recorder
 
     void operator()(net::cancellation_type_t type)
     {
+        // E1: ending the scope below replaces this recorder; nothing may read
+        // a member after that, so the guard is taken first.
+        cancellation_guard* g = guard;
+        // T2: an enclosing guard's deadline passed; this scope ends with it.
+        if (expiring_depth > 0)
+        {
+            g->expire_with_enclosing(type);
+            return;
+        }
         // G7: "after its filters": the saved state's record is its in filter's
         // verdict; `type` is what its out filter let through.
-        guard->relay_.emit(without(type | guard->saved_state_.cancelled(), deadline_bit));
-        // T2: an enclosing guard's deadline passed; this scope ends with it.
-        if (static_cast<unsigned>(type) & deadline_bit)
-            guard->expire();
+        g->relay_.emit(named(type | g->saved_state_.cancelled()));
     }
 
     cancellation_guard* guard;
@@ -233,9 +248,12 @@ struct guard_recorder
 } // namespace detail
 
 cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
-    : coroutine_(coroutine), saved_state_(*coroutine.state),
-      requested_(detail::without(saved_state_.cancelled(), detail::deadline_bit)),
-      saved_throw_if_cancelled_(*coroutine.throw_if_cancelled)
+    : coroutine_(coroutine),
+      saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
+      requested_(detail::named(saved_state_.cancelled())),
+      saved_throw_if_cancelled_(coroutine.throw_if_cancelled && *coroutine.throw_if_cancelled),
+      saved_complete_if_cancelled_(coroutine.complete_if_cancelled &&
+                                   *coroutine.complete_if_cancelled)
 {
     enter();
 }
@@ -243,10 +261,13 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
 cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
                                        std::chrono::steady_clock::duration grace,
                                        const net::any_io_executor& executor)
-    : coroutine_(coroutine), saved_state_(*coroutine.state),
-      requested_(detail::without(saved_state_.cancelled(), detail::deadline_bit)),
-      saved_throw_if_cancelled_(*coroutine.throw_if_cancelled), has_grace_(true), grace_(grace),
-      grace_executor_(executor)
+    : coroutine_(coroutine),
+      saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
+      requested_(detail::named(saved_state_.cancelled())),
+      saved_throw_if_cancelled_(coroutine.throw_if_cancelled && *coroutine.throw_if_cancelled),
+      saved_complete_if_cancelled_(coroutine.complete_if_cancelled &&
+                                   *coroutine.complete_if_cancelled),
+      has_grace_(true), grace_(grace), grace_executor_(executor)
 {
     try
     {
@@ -261,23 +282,34 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
 
 void cancellation_guard::enter()
 {
+    if (!coroutine_.state)
+        return; // Nothing can be requested of this coroutine (a co_composed body).
     if (saved_state_.slot().is_connected())
     {
-        // Everything that can throw (bad_alloc) comes before the frame changes.
+        // Everything that can throw (bad_alloc) comes before the coroutine changes.
         net::cancellation_state substitute(relay_.slot(), detail::guard_in_filter{this},
                                            detail::guard_out_filter{this});
         substitute_slot_ = substitute.slot();
         if (requested_ != net::cancellation_type::none)
             relay_.emit(requested_); // Seed the union that nested guards read.
-        saved_state_.slot().template emplace<detail::guard_recorder>(this);
-        recorder_installed_ = true;
+        // E4: an operation started (not yet awaited) on the coroutine's slot
+        // keeps its handler; the guard then reads the saved record instead.
+        if (!saved_state_.slot().has_handler())
+        {
+            saved_state_.slot().template emplace<detail::guard_recorder>(this);
+            recorder_installed_ = true;
+        }
+        else
+            foreign_handler_ = true;
         *coroutine_.state = substitute;
     }
-    // else: no slot, so no request can ever arrive; the flag is all there is.
+    // else: no slot, so no request can ever arrive; the flags are all there is.
 
     // G1 and G4: nothing in the scope throws; this_coro::throw_if_cancelled()
-    // reads false.
+    // reads false; a co_composed body does not complete at its next suspension.
     *coroutine_.throw_if_cancelled = false;
+    if (coroutine_.complete_if_cancelled)
+        *coroutine_.complete_if_cancelled = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     detail::guard_order::instance().push(this);
 #endif
@@ -291,12 +323,11 @@ cancellation_guard::~cancellation_guard()
 void cancellation_guard::on_request()
 {
     if (has_grace_ && !timer_ && !expired_ && active_ &&
-        detail::without(requested_, ~static_cast<unsigned>(detail::all_types)) !=
-            net::cancellation_type::none)
+        detail::named(requested_) != net::cancellation_type::none)
     {
         // T2, T3: one timer, on the coroutine's executor, from the first request.
         timer_ = new detail::guard_timer(grace_executor_, this);
-        timer_->timer.expires_after(grace_);
+        timer_->timer.expires_at(detail::deadline_after(grace_));
         timer_->timer.async_wait(detail::guard_timer_handler(timer_));
     }
 }
@@ -318,11 +349,32 @@ void cancellation_guard::expire() noexcept
         return;
     expired_ = true;
     detach_timer();
-    // Cut what is pending in the scope (the out filter is open now), and let
-    // nested guards know through the mark; then behave as released.
-    if (substitute_slot_.is_connected())
-        relay_.emit(detail::with(requested_, detail::deadline_bit));
-    release();
+    const bool cut = substitute_slot_.is_connected();
+    const net::cancellation_type_t what = cancellation_requested();
+    // The coroutine is released first: whatever runs inside the emission
+    // below, even the coroutine itself, sees it as in plain Asio (T2).
+    end(true);
+    if (cut && what != net::cancellation_type::none)
+    {
+        detail::expiring_scope expiring;
+        relay_.emit(what); // E1: the last touch of this guard.
+    }
+}
+
+void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
+{
+    if (!active_ || expired_)
+        return;
+    requested_ |= detail::named(type);
+    expired_ = true;
+    detach_timer();
+    const bool cut = substitute_slot_.is_connected();
+    const net::cancellation_type_t what = cancellation_requested();
+    // The enclosing guard already gave the coroutine back a state and flags
+    // from outside this scope; restoring ours would undo that.
+    end(false);
+    if (cut && what != net::cancellation_type::none)
+        relay_.emit(what); // E1: the last touch of this guard.
 }
 
 void cancellation_guard::release() noexcept
@@ -332,29 +384,44 @@ void cancellation_guard::release() noexcept
     ASIO_SHIELD_ASSERT(self_ == this && "cancellation_guard was copied bitwise");
     if (!active_)
         return;
+#if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
+    {
+        const bool innermost = detail::guard_order::instance().pop(this);
+        // A guard entered after this one, in the same coroutine, is still in force.
+        ASIO_SHIELD_ASSERT(innermost && "cancellation guards must end innermost first");
+        (void)innermost;
+        next_active_ = this; // Popped already; end() must not pop again.
+    }
+#endif
+    end(true);
+}
+
+void cancellation_guard::end(bool restore) noexcept
+{
     active_ = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
-    const bool innermost = detail::guard_order::instance().pop(this);
-    // A guard entered after this one, in the same coroutine, is still in force.
-    ASIO_SHIELD_ASSERT(innermost && "cancellation guards must end innermost first");
-    (void)innermost;
+    if (next_active_ != this)
+        detail::guard_order::instance().pop(this); // An expiring scope: any order.
+    next_active_ = nullptr;
 #endif
     detach_timer();
+    if (!coroutine_.state)
+        return;
 
     if (substitute_slot_.is_connected())
     {
         // The recorder is destroyed with the saved state, so while it is
-        // installed the saved state is alive.
-        const bool saved_alive = recorder_installed_;
+        // installed the saved state is alive. Without a recorder (E4), the
+        // saved state is alive unless a reset inside the scope replaced it.
+        const bool reset = coroutine_.state->slot() != substitute_slot_;
+        const bool saved_alive = recorder_installed_ || (foreign_handler_ && !reset);
         if (saved_alive)
-        {
-            requested_ =
-                requested_ | detail::without(saved_state_.cancelled(), detail::deadline_bit);
+            requested_ |= detail::named(saved_state_.cancelled());
+        if (recorder_installed_)
             saved_state_.slot().template emplace<detail::inert_handler>();
-        }
         // G4: a reset_cancellation_state inside the scope replaced the state
-        // for good; keep it and restore only the flag.
-        if (coroutine_.state->slot() == substitute_slot_)
+        // for good; keep it and restore only the flags.
+        if (restore && !reset)
         {
             // G2: plain Asio's record is back. R2: if the saved state's owner
             // is already gone (the parent's signal destroyed during teardown),
@@ -362,16 +429,21 @@ void cancellation_guard::release() noexcept
             *coroutine_.state = saved_alive ? saved_state_ : net::cancellation_state();
         }
     }
-    *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
+    if (restore)
+    {
+        *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
+        if (coroutine_.complete_if_cancelled)
+            *coroutine_.complete_if_cancelled = saved_complete_if_cancelled_;
+    }
 }
 
 net::cancellation_type_t cancellation_guard::cancellation_requested() const noexcept
 {
-    unsigned requested = static_cast<unsigned>(requested_);
-    if (active_ && recorder_installed_)
-        requested |=
-            static_cast<unsigned>(detail::without(saved_state_.cancelled(), detail::deadline_bit));
-    return static_cast<net::cancellation_type_t>(requested);
+    net::cancellation_type_t requested = requested_;
+    if (active_ && coroutine_.state &&
+        (recorder_installed_ || (foreign_handler_ && coroutine_.state->slot() == substitute_slot_)))
+        requested |= detail::named(saved_state_.cancelled());
+    return requested;
 }
 
 } // namespace ASIO_SHIELD_ABI

@@ -121,6 +121,8 @@ private:
     void enter();
     void on_request();
     void expire() noexcept;
+    void expire_with_enclosing(net::cancellation_type_t type) noexcept;
+    void end(bool restore) noexcept;
     void detach_timer() noexcept;
 
     detail::coroutine_ref coroutine_;
@@ -129,8 +131,10 @@ private:
     net::cancellation_slot substitute_slot_; // Detects a reset inside the scope.
     net::cancellation_type_t requested_ = net::cancellation_type::none;
     bool saved_throw_if_cancelled_;
+    bool saved_complete_if_cancelled_;
     bool active_ = true;
     bool recorder_installed_ = false;
+    bool foreign_handler_ = false; // E4: the saved slot held an operation's handler.
     bool expired_ = false;
     bool has_grace_ = false;
     std::chrono::steady_clock::duration grace_{};
@@ -145,11 +149,21 @@ private:
     cancellation_guard* next_active_ = nullptr;
 };
 
+#if defined(ASIO_SHIELD_HAS_CO_AWAIT)
 /// Enters a protected scope: `auto guard = co_await guard_cancellation();`.
 /**
  * Never throws `operation_aborted`, also in a coroutine whose cancellation was
  * already requested — typically right after catching `operation_aborted` (G0).
- * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine.
+ * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine
+ * (detail/backend/awaitable.hpp).
+ *
+ * In a `co_composed` body (Asio 1.26 on, detail/backend/co_composed.hpp) the
+ * guard is entered without `co_await`, from the body's state:
+ * `auto guard = guard_cancellation(state);` and
+ * `auto guard = guard_cancellation_for(state, 2s);`. There the guard also
+ * turns the state's `complete_if_cancelled` off for its lifetime and restores
+ * it, so that suspending in the scope does not complete the composed
+ * operation with `operation_aborted`.
  */
 [[nodiscard]] detail::guard_cancellation_op guard_cancellation() noexcept;
 
@@ -159,11 +173,14 @@ private:
  * As `guard_cancellation()`, but once a request arrives (or at entry, if one
  * was already recorded) the scope has `grace` to finish; after that the
  * operations still pending in it are cancelled and the guard behaves as
- * released. The timer runs on the coroutine's executor (T3).
+ * released. The timer runs on the coroutine's executor (T3). Any duration is
+ * accepted: values past the clock's range mean no limit, zero and negative
+ * ones "at the first request" (T5).
  */
 template <typename Rep, typename Period>
 [[nodiscard]] detail::guard_cancellation_for_op
 guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept;
+#endif // defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield

@@ -49,6 +49,10 @@ inline namespace ASIO_SHIELD_ABI {
 template <typename CompletionToken>
 class shield_t
 {
+    static_assert(!std::is_void_v<CompletionToken>,
+                  "asio_shield::shield(): this operation's executor names no default "
+                  "completion token; pass one, as in shield(net::use_awaitable).");
+
 public:
     /// Tag for the default constructor used by `as_default_on`.
     struct default_constructor_tag
@@ -129,9 +133,42 @@ shield(CompletionToken&& token, net::cancellation_type_t blocked_types = detail:
     return shield_t<token_type>(static_cast<CompletionToken&&>(token), blocked_types);
 }
 
-/// Shields with the default completion token: `co_await t.async_wait(shield());`
-/// is not offered, since Asio's default token depends on the I/O object's
-/// executor; use `shield_t<Token>::as_default_on(object)` for that.
+/// Partial completion-token adapter: `shield()` with no token.
+/**
+ * As `as_tuple()` does in Asio, an operation started with it uses the default
+ * completion token of its I/O executor, shielded:
+ * `co_await t.async_wait(shield());` is `shield(default token)` (C4). The
+ * default token is `deferred` from Asio 1.29 on, and whatever
+ * `default_completion_token_type` the executor names on older releases.
+ */
+class partial_shield
+{
+public:
+    constexpr explicit partial_shield(
+        net::cancellation_type_t blocked_types = detail::all_types) noexcept
+        : blocked_types_(blocked_types)
+    {}
+
+    /// Adapts `token`, as `shield(token, blocked_types())` does.
+    template <typename CompletionToken>
+    [[nodiscard]] constexpr shield_t<std::decay_t<CompletionToken>>
+    operator()(CompletionToken&& token) const
+    {
+        return shield_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token),
+                                                       blocked_types_);
+    }
+
+    constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
+
+    // Public only so that the async_result specialisation can reach it; not API.
+    net::cancellation_type_t blocked_types_;
+};
+
+/// `shield()`: the partial form, for the I/O object's default completion token.
+[[nodiscard]] constexpr partial_shield shield() noexcept
+{
+    return partial_shield();
+}
 
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield

@@ -14,6 +14,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/grace_deadline.hpp>
 
 #include <chrono>
 #include <type_traits>
@@ -48,11 +49,51 @@ template <typename CompletionToken>
 class shield_for_t
 {
 public:
+    /// Tag for the default constructor used by `as_default_on`.
+    struct default_constructor_tag
+    {};
+
+    /// Default-constructs the wrapped token, blocks every type, and holds
+    /// requests with no limit (`grace() == duration::max()`) until a grace
+    /// period is given: the default token of an `as_default_on` object.
+    constexpr shield_for_t(default_constructor_tag = default_constructor_tag(),
+                           CompletionToken token = CompletionToken())
+        : token_(static_cast<CompletionToken&&>(token)),
+          grace_(std::chrono::steady_clock::duration::max()), blocked_types_(detail::all_types)
+    {}
+
     template <typename T>
     constexpr shield_for_t(T&& token, std::chrono::steady_clock::duration grace,
                            net::cancellation_type_t blocked_types)
         : token_(static_cast<T&&>(token)), grace_(grace), blocked_types_(blocked_types)
     {}
+
+    /// Adapts an executor so that `shield_for_t` is its default completion token.
+    template <typename InnerExecutor>
+    struct executor_with_default : InnerExecutor
+    {
+        /// Specify `shield_for_t` as the default completion token type.
+        typedef shield_for_t default_completion_token_type;
+
+        /// Construct the adapted executor from the inner executor type.
+        template <typename InnerExecutor1>
+        requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
+                 std::is_convertible_v<InnerExecutor1, InnerExecutor>)
+            executor_with_default(const InnerExecutor1& ex)
+        noexcept : InnerExecutor(ex) {}
+    };
+
+    /// Type alias to adapt an I/O object to use `shield_for_t` as its default token.
+    template <typename T>
+    using as_default_on_t = typename T::template rebind_executor<
+        executor_with_default<typename T::executor_type>>::other;
+
+    /// Adapts an I/O object to use `shield_for_t` as its default completion token.
+    template <typename T>
+    static as_default_on_t<std::decay_t<T>> as_default_on(T&& object)
+    {
+        return as_default_on_t<std::decay_t<T>>(static_cast<T&&>(object));
+    }
 
     /// How long after the first held request the operation may still run.
     constexpr std::chrono::steady_clock::duration grace() const noexcept { return grace_; }
@@ -84,9 +125,42 @@ shield_for(std::chrono::duration<Rep, Period> grace, CompletionToken&& token,
                   "asio_shield::shield_for(duration, token): the argument is not a completion "
                   "token. Pass a completion token or handler such as net::use_awaitable, "
                   "net::deferred, net::detached or a callable.");
-    return shield_for_t<token_type>(
-        static_cast<CompletionToken&&>(token),
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace), blocked_types);
+    return shield_for_t<token_type>(static_cast<CompletionToken&&>(token), detail::saturate(grace),
+                                    blocked_types);
+}
+
+/// Partial completion-token adapter: `shield_for(d)` with no token uses the
+/// operation's default completion token (C4), as `shield()` does.
+class partial_shield_for
+{
+public:
+    constexpr partial_shield_for(std::chrono::steady_clock::duration grace,
+                                 net::cancellation_type_t blocked_types) noexcept
+        : grace_(grace), blocked_types_(blocked_types)
+    {}
+
+    /// Adapts `token`, as `shield_for(grace(), token, blocked_types())` does.
+    template <typename CompletionToken>
+    [[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
+    operator()(CompletionToken&& token) const
+    {
+        return shield_for_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token),
+                                                           grace_, blocked_types_);
+    }
+
+    constexpr std::chrono::steady_clock::duration grace() const noexcept { return grace_; }
+    constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
+
+    // Public only so that the async_result specialisation can reach them; not API.
+    std::chrono::steady_clock::duration grace_;
+    net::cancellation_type_t blocked_types_;
+};
+
+/// `shield_for(d)`: the partial form, for the I/O object's default token.
+template <typename Rep, typename Period>
+[[nodiscard]] constexpr partial_shield_for shield_for(std::chrono::duration<Rep, Period> grace)
+{
+    return partial_shield_for(detail::saturate(grace), detail::all_types);
 }
 
 } // namespace ASIO_SHIELD_ABI

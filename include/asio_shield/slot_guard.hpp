@@ -13,6 +13,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/relay.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/cancellation_signal.hpp>
@@ -53,18 +54,41 @@ inline namespace ASIO_SHIELD_ABI {
  */
 class slot_guard
 {
+    struct observer
+    {
+        void held(net::cancellation_type_t) noexcept {}
+
+        // The slot's owner cleared it or installed another handler: the guard
+        // must not reach into freed memory, and keeps what was recorded.
+        void gone(net::cancellation_type_t held) noexcept
+        {
+            if (owner)
+            {
+                owner->kept_ = held;
+                owner->relay_ = nullptr;
+            }
+        }
+
+        slot_guard* owner;
+    };
+
+    using relay_type = detail::relay<detail::no_deadline, observer>;
+
 public:
     /// Installs the relay in `outer`; an unconnected `outer` gives a guard
     /// whose `slot()` is unconnected too.
     explicit slot_guard(net::cancellation_slot outer)
-        : relay_(outer.is_connected() ? &outer.template emplace<relay>(this) : nullptr)
+        : relay_(outer.is_connected()
+                     ? &outer.template emplace<relay_type>(detail::all_types, detail::no_deadline(),
+                                                           observer{this})
+                     : nullptr)
     {}
 
     slot_guard(slot_guard&& other) noexcept
         : relay_(std::exchange(other.relay_, nullptr)), kept_(other.kept_)
     {
         if (relay_)
-            relay_->owner_ = this;
+            relay_->observer().owner = this;
     }
     slot_guard& operator=(slot_guard&&) = delete;
     slot_guard(const slot_guard&) = delete;
@@ -73,72 +97,47 @@ public:
     /// Forwards what was recorded, as `release()` does.
     ~slot_guard()
     {
-        release();
         if (relay_)
-            relay_->owner_ = nullptr; // The relay outlives us in the slot.
+        {
+            // The relay outlives us in the slot; it must not reach back (also
+            // when forwarding below completes the operation and destroys it).
+            relay_type* r = std::exchange(relay_, nullptr);
+            r->observer().owner = nullptr;
+            r->open(); // E1: the last touch.
+        }
     }
 
     /// The slot to bind inner operations to.
     net::cancellation_slot slot() const noexcept
     {
-        return relay_ ? relay_->signal_.slot() : net::cancellation_slot();
+        return relay_ ? relay_->slot() : net::cancellation_slot();
     }
 
     /// Union of the types requested while the guard was in force.
     net::cancellation_type_t cancellation_requested() const noexcept
     {
-        return relay_ ? relay_->recorded_ : kept_;
+        return relay_ ? relay_->held() : kept_;
     }
 
     /// Whether requests are still being held back.
-    bool active() const noexcept { return relay_ && relay_->deferring_; }
+    bool active() const noexcept { return relay_ && !relay_->is_open(); }
 
     /// Stops holding back and forwards the recorded request, if any, to what is
     /// connected to `slot()`. Later calls do nothing.
     void release()
     {
-        if (relay_ && relay_->deferring_)
+        if (relay_ && !relay_->is_open())
         {
-            relay_->deferring_ = false;
-            if (relay_->recorded_ != net::cancellation_type::none)
-                relay_->signal_.emit(relay_->recorded_);
+            // E1: forwarding may complete the inner operation and with it the
+            // composed one, which may clear the outer slot (destroying the
+            // relay) and even destroy this guard. Keep the record first.
+            kept_ = relay_->held();
+            relay_->open();
         }
     }
 
 private:
-    struct relay
-    {
-        explicit relay(slot_guard* owner) noexcept : owner_(owner) {}
-        relay(const relay&) = delete;
-        relay& operator=(const relay&) = delete;
-
-        // The slot's owner cleared it or installed another handler: the guard
-        // must not reach into freed memory, and keeps what was recorded.
-        ~relay()
-        {
-            if (owner_)
-            {
-                owner_->kept_ = recorded_;
-                owner_->relay_ = nullptr;
-            }
-        }
-
-        void operator()(net::cancellation_type_t type)
-        {
-            if (deferring_)
-                recorded_ = static_cast<net::cancellation_type_t>(static_cast<unsigned>(recorded_) |
-                                                                  static_cast<unsigned>(type));
-            else
-                signal_.emit(type);
-        }
-
-        slot_guard* owner_;
-        net::cancellation_signal signal_;
-        net::cancellation_type_t recorded_ = net::cancellation_type::none;
-        bool deferring_ = true;
-    };
-
-    relay* relay_;
+    relay_type* relay_;
     net::cancellation_type_t kept_ = net::cancellation_type::none; // Once the relay is gone.
 };
 

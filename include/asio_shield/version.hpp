@@ -16,7 +16,7 @@
 
 /// MAJOR * 100000 + MINOR * 100 + PATCH, like BOOST_ASIO_VERSION.
 #define ASIO_SHIELD_VERSION                                                                        \
-    (ASIO_SHIELD_VERSION_MAJOR * 100000 + ASIO_SHIELD_VERSION_MINOR * 100 +                       \
+    (ASIO_SHIELD_VERSION_MAJOR * 100000 + ASIO_SHIELD_VERSION_MINOR * 100 +                        \
      ASIO_SHIELD_VERSION_PATCH)
 
 #define ASIO_SHIELD_VERSION_STRINGIZE_(x) #x
@@ -24,7 +24,7 @@
 /// "MAJOR.MINOR.PATCH".
 #define ASIO_SHIELD_VERSION_STRING                                                                 \
     ASIO_SHIELD_VERSION_STRINGIZE(ASIO_SHIELD_VERSION_MAJOR)                                       \
-    "." ASIO_SHIELD_VERSION_STRINGIZE(ASIO_SHIELD_VERSION_MINOR) "." ASIO_SHIELD_VERSION_STRINGIZE( \
-        ASIO_SHIELD_VERSION_PATCH)
+    "." ASIO_SHIELD_VERSION_STRINGIZE(                                                             \
+        ASIO_SHIELD_VERSION_MINOR) "." ASIO_SHIELD_VERSION_STRINGIZE(ASIO_SHIELD_VERSION_PATCH)
 
 #endif // ASIO_SHIELD_VERSION_HPP

@@ -1,8 +1,10 @@
 //
 // asio_shield/detail/cancellation_types.hpp
 //
-// Helpers over net::cancellation_type_t: masks are defined on the three named
-// bits only (SPEC: "Masks are defined on the three named bits only").
+// Helpers over net::cancellation_type_t, written with Asio's own operators.
+// Masks are defined on the three named bits only (docs/contract.md, "The
+// shield token"): every other bit of a request is dropped before it reaches
+// an operation (E4).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -23,18 +25,28 @@ inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
 /// terminal | partial | total: what "every type" means for masks.
-inline constexpr net::cancellation_type_t all_types =
-    static_cast<net::cancellation_type_t>(static_cast<unsigned>(net::cancellation_type::terminal) |
-                                          static_cast<unsigned>(net::cancellation_type::partial) |
-                                          static_cast<unsigned>(net::cancellation_type::total));
+inline constexpr net::cancellation_type_t all_types = net::cancellation_type::terminal |
+                                                      net::cancellation_type::partial |
+                                                      net::cancellation_type::total;
+
+/// The named bits of `type`: all that may ever reach an operation (E4).
+constexpr net::cancellation_type_t named(net::cancellation_type_t type) noexcept
+{
+    return type & all_types;
+}
 
 /// The named bits of `requested` that `blocked` does not cover.
 constexpr net::cancellation_type_t uncovered(net::cancellation_type_t requested,
                                              net::cancellation_type_t blocked) noexcept
 {
-    return static_cast<net::cancellation_type_t>(static_cast<unsigned>(requested) &
-                                                 static_cast<unsigned>(all_types) &
-                                                 ~static_cast<unsigned>(blocked));
+    return named(requested) & ~blocked;
+}
+
+/// The named bits of `requested` that `blocked` covers.
+constexpr net::cancellation_type_t covered(net::cancellation_type_t requested,
+                                           net::cancellation_type_t blocked) noexcept
+{
+    return named(requested) & blocked;
 }
 
 /// True when `blocked` covers every named bit, so nothing can ever pass.

@@ -3,7 +3,7 @@
 //
 // The handler wrapper behind `shield` and `shield_for`: it changes exactly one
 // association, the cancellation slot, and forwards everything else to the
-// wrapped handler.
+// wrapped handler (S2). Public Asio API only.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -14,6 +14,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/relay.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/associated_cancellation_slot.hpp>
@@ -35,43 +36,30 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
-/// Installed in the outer slot for a partial mask (S5): forwards what is left
-/// of a request once the blocked bits are removed, or nothing when no named
-/// bit is left. Lives in the slot's own recycled memory, like Asio's filters.
-class mask_proxy
-{
-public:
-    explicit mask_proxy(net::cancellation_type_t blocked) noexcept : blocked_(blocked) {}
-
-    void operator()(net::cancellation_type_t type)
-    {
-        if (uncovered(type, blocked_) != net::cancellation_type::none)
-            signal_.emit(static_cast<net::cancellation_type_t>(static_cast<unsigned>(type) &
-                                                               ~static_cast<unsigned>(blocked_)));
-    }
-
-    net::cancellation_slot slot() noexcept { return signal_.slot(); }
-
-private:
-    net::cancellation_signal signal_;
-    net::cancellation_type_t blocked_;
-};
-
+/// Copyable when `Handler` is (E2): the members besides the handler are two
+/// slot handles. A copy that is never invoked leaves the relay to the one
+/// that is; the relay itself lives in the outer slot.
 template <typename Handler>
 class shield_handler
 {
 public:
     using cancellation_slot_type = net::cancellation_slot;
 
-    /// The operation sees no connected slot, so it installs no cancellation
-    /// handler (S6).
+    /// Every type blocked: the operation sees no connected slot, so it
+    /// installs no cancellation handler (S6). E3: a handler left in the outer
+    /// slot by an earlier, completed operation is removed, as a plain
+    /// operation would replace it, so that a later emit cannot call it.
     template <typename H>
     explicit shield_handler(H&& handler) : handler_(static_cast<H&&>(handler))
-    {}
+    {
+        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
+        if (outer.is_connected() && outer.has_handler())
+            outer.clear();
+    }
 
-    /// The operation sees the slot of a proxy that `install(outer, handler)`
+    /// The operation sees the slot of the relay that `install(outer, handler)`
     /// puts in the wrapped handler's slot, when that slot is connected; the
-    /// proxy lives in the slot's own recycled memory.
+    /// relay lives in the slot's own recycled memory.
     template <typename H, typename Install>
     shield_handler(H&& handler, Install&& install) : handler_(static_cast<H&&>(handler))
     {
@@ -83,22 +71,15 @@ public:
         }
     }
 
-    shield_handler(shield_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
-        : handler_(std::move(other.handler_)), outer_(other.outer_), inner_(other.inner_)
-    {}
-
-    /// The slot the operation sees: none, or the proxy's.
+    /// The slot the operation sees: none, or the relay's.
     cancellation_slot_type get_cancellation_slot() const noexcept { return inner_; }
 
     // Called as an lvalue by older Asio and by outer binders, so not &&-only.
     template <typename... Args>
     void operator()(Args&&... args)
     {
-        static_assert(std::is_invocable_v<Handler, Args...>,
-                      "asio_shield::shield(token) / shield_for(duration, token): the wrapped token "
-                      "is not a completion handler for this operation's completion signature.");
-        // The proxy is done (and with it shield_for's timer); remove it so the
-        // handler's next operation finds the outer slot free.
+        // The relay is done (and with it shield_for's timer); remove it so the
+        // handler's next operation finds the outer slot free (E3).
         if (inner_.is_connected())
             outer_.clear();
         std::move(handler_)(static_cast<Args&&>(args)...);
@@ -111,7 +92,8 @@ private:
     net::cancellation_slot inner_;
 };
 
-/// shield's wrapper: no slot with every type blocked, a mask proxy otherwise (S5).
+/// shield's wrapper: no slot with every type blocked, a masking relay
+/// otherwise (S5).
 template <typename Handler>
 shield_handler<std::decay_t<Handler>> make_shield_handler(Handler&& handler,
                                                           net::cancellation_type_t blocked)
@@ -120,7 +102,7 @@ shield_handler<std::decay_t<Handler>> make_shield_handler(Handler&& handler,
         return shield_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler));
     return shield_handler<std::decay_t<Handler>>(
         static_cast<Handler&&>(handler), [blocked](net::cancellation_slot outer, const auto&) {
-            return outer.template emplace<mask_proxy>(blocked).slot();
+            return outer.template emplace<relay<>>(blocked).slot();
         });
 }
 

@@ -1,8 +1,10 @@
 //
 // asio_shield/impl/shield.hpp
 //
-// async_result specialisation for shield_t: wraps the initiation so that the
-// handler the operation receives is a detail::shield_handler.
+// async_result specialisations for shield_t and partial_shield: they wrap the
+// initiation so that the handler the operation receives is a
+// detail::shield_handler. Public Asio API only; the coroutine backends hook
+// in through detail::shield_result (S3).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -12,12 +14,14 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/detail/awaitable_internals.hpp>
 #include <asio_shield/detail/shield_handler.hpp>
+#include <asio_shield/detail/shield_result.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #else
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #endif
 
@@ -70,6 +74,22 @@ struct forwarded_return_type<InnerResult, std::void_t<typename InnerResult::retu
     using return_type = typename InnerResult::return_type;
 };
 
+/// Bad input gets one message (R4): a handler that cannot take the
+/// operation's completion signature is named as such, instead of the pages of
+/// substitution failures Asio's concept checks would print.
+template <typename CompletionToken, typename... Signatures>
+inline constexpr bool token_fits_v = (net::completion_token_for<CompletionToken, Signatures> &&
+                                      ...);
+
+/// The default completion token of the executor an initiation names, for the
+/// partial adapters (`shield()`, `shield_for(d)`).
+template <typename Initiation>
+using default_token_of_t =
+    net::default_completion_token_t<net::associated_executor_t<std::decay_t<Initiation>>>;
+
+template <typename Token>
+inline constexpr bool has_default_token_v = !std::is_void_v<Token>;
+
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
@@ -78,6 +98,10 @@ template <typename CompletionToken, typename... Signatures>
 class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, Signatures...>
     : public asio_shield::detail::shield_return_type<async_result<CompletionToken, Signatures...>>
 {
+    static_assert(asio_shield::detail::token_fits_v<CompletionToken, Signatures...>,
+                  "asio_shield::shield(token) / shield_for(duration, token): the wrapped token "
+                  "is not a completion handler for this operation's completion signature.");
+
     template <typename Initiation>
     struct init_wrapper : asio_shield::detail::initiation_base<Initiation>
     {
@@ -101,39 +125,76 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         }
     };
 
-    template <typename Initiation, typename RawToken, typename... Args>
-    static auto initiate_inner(Initiation&& initiation, RawToken&& token, Args&&... args)
-    {
-        // async_initiate, not async_result::initiate: tokens whose async_result
-        // predates initiate() (use_future in Asio 1.26) must work too (S2).
-        return async_initiate<asio_shield::detail::forwarded_token_t<RawToken, CompletionToken>,
-                              Signatures...>(
-            init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
-            token.token_, token.blocked_types_, static_cast<Args&&>(args)...);
-    }
+    // async_initiate, not async_result::initiate: tokens whose async_result
+    // predates initiate() (use_future in Asio 1.26) must work too (S2).
+    template <typename RawToken>
+    using inner_token_t = asio_shield::detail::forwarded_token_t<RawToken, CompletionToken>;
 
     template <typename Initiation, typename RawToken, typename... Args>
-    using inner_result_t = decltype(initiate_inner(
-        std::declval<Initiation>(), std::declval<RawToken>(), std::declval<Args>()...));
+    using inner_result_t = decltype(async_initiate<inner_token_t<RawToken>, Signatures...>(
+        std::declval<init_wrapper<std::decay_t<Initiation>>>(),
+        std::declval<inner_token_t<RawToken>&>(), std::declval<cancellation_type_t>(),
+        std::declval<Args>()...));
+
+    template <typename Initiation, typename RawToken, typename... Args>
+    using hook_t = asio_shield::detail::shield_result<
+        std::decay_t<inner_result_t<Initiation, RawToken, Args...>>>;
+
+public:
+    // The return type is spelled out, as Asio's own adapters do: the C++20
+    // completion_token_for check instantiates this declaration with an
+    // archetype initiation that has no executor, and must not see the body
+    // (cancel_after(d, shield(t)), C4).
+    template <typename Initiation, typename RawToken, typename... Args>
+    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
+        -> std::conditional_t<std::is_void_v<inner_result_t<Initiation, RawToken, Args...>>, void,
+                              typename hook_t<Initiation, RawToken, Args...>::type>
+    {
+        // S3: awaitables and deferred operations come back wrapped (by the
+        // coroutine backend) so that a co_await in an already-cancelled
+        // coroutine can still start them.
+        // A prvalue, so that the deferred operation's type is the one spelled above.
+        using blocked_t = cancellation_type_t;
+        if constexpr (std::is_void_v<inner_result_t<Initiation, RawToken, Args...>>)
+            async_initiate<inner_token_t<RawToken>, Signatures...>(
+                init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
+                token.token_, blocked_t(token.blocked_types_), static_cast<Args&&>(args)...);
+        else
+            return hook_t<Initiation, RawToken, Args...>::wrap(
+                async_initiate<inner_token_t<RawToken>, Signatures...>(
+                    init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
+                    token.token_, blocked_t(token.blocked_types_), static_cast<Args&&>(args)...),
+                token.blocked_types_);
+    }
+};
+
+/// `shield()`: the operation's default completion token, shielded (C4).
+template <typename... Signatures>
+class asio_shield::net::async_result<::asio_shield::partial_shield, Signatures...>
+{
+    template <typename Initiation>
+    using token_t = ::asio_shield::detail::default_token_of_t<Initiation>;
 
 public:
     template <typename Initiation, typename RawToken, typename... Args>
     static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
+        -> decltype(async_initiate<::asio_shield::shield_t<token_t<Initiation>>, Signatures...>(
+            static_cast<Initiation&&>(initiation),
+            std::declval<::asio_shield::shield_t<token_t<Initiation>>&>(),
+            static_cast<Args&&>(args)...))
     {
-        // S3: awaitables and deferred operations come back wrapped so that a
-        // co_await in an already-cancelled coroutine can still start them.
-        using hook = asio_shield::detail::shield_result<
-            std::decay_t<inner_result_t<Initiation&&, RawToken&&, Args&&...>>>;
-        const cancellation_type_t blocked = token.blocked_types_;
-        if constexpr (std::is_void_v<inner_result_t<Initiation&&, RawToken&&, Args&&...>>)
-            initiate_inner(static_cast<Initiation&&>(initiation), static_cast<RawToken&&>(token),
-                           static_cast<Args&&>(args)...);
-        else
-            return hook::wrap(initiate_inner(static_cast<Initiation&&>(initiation),
-                                             static_cast<RawToken&&>(token),
-                                             static_cast<Args&&>(args)...),
-                              blocked);
+        static_assert(::asio_shield::detail::has_default_token_v<token_t<Initiation>>,
+                      "asio_shield::shield(): this operation's executor names no default "
+                      "completion token; pass one, as in shield(net::use_awaitable).");
+        ::asio_shield::shield_t<token_t<Initiation>> shielded(token_t<Initiation>(),
+                                                              token.blocked_types_);
+        return async_initiate<::asio_shield::shield_t<token_t<Initiation>>, Signatures...>(
+            static_cast<Initiation&&>(initiation), shielded, static_cast<Args&&>(args)...);
     }
 };
+
+// S3: each coroutine backend registers its result types (none with co_await
+// disabled).
+#include <asio_shield/detail/backends.hpp>
 
 #endif // ASIO_SHIELD_IMPL_SHIELD_HPP

@@ -1,16 +1,20 @@
 //
-// asio_shield/detail/awaitable_internals.hpp
+// asio_shield/detail/backend/awaitable.hpp
 //
-// The one place where asio_shield relies on Asio internals (SPEC C1).
+// The coroutine backend for `asio::awaitable`: one of the two places where
+// asio_shield relies on Asio internals (docs/contract.md, C1; the other is
+// detail/backend/co_composed.hpp). It supplies the coroutine's state for the
+// guard, the unchecked-await hook, and registers S3 for the awaitable's result
+// types (`awaitable<T>` from use_awaitable, deferred operations).
 //
 // Inside `asio::awaitable`, every value-yielding `co_await` first checks the
 // coroutine's sticky cancellation record and throws `operation_aborted`
 // before any library code runs, and `this_coro`'s controls can only be
 // `co_await`ed. `cancellation_guard` (G0, G1, G4) and `shield` on
 // `use_awaitable` / `deferred` (S3) therefore reach below the public surface.
-// Every internal used is listed here, checked by the configure-time probe
-// (cmake/asio_shield_probe.cmake compiles `internals_selftest`), and tested on
-// Boost 1.81 (Asio 1.26) and standalone Asio 1.22.
+// Every internal used is listed here, instantiated by the configure-time
+// probe with the user's macros (cmake/internals_probe.cpp), and tested on
+// every Asio release the project claims (docs/internals.md).
 //
 //   I1  awaitable_frame_base<Ex>::attached_thread_ (protected data member,
 //       awaitable_thread<Ex>*): the coroutine thread a running frame belongs to.
@@ -33,7 +37,9 @@
 //       documented as not for direct use): delegated to by S3's awaiter.
 //   I6  (Asio >= 1.24) awaitable_async_op<Signature, Op, Ex>: what
 //       await_transform(Op&&) wraps an async operation in; S3's awaiter for
-//       `deferred` builds one itself to skip the check.
+//       `deferred` builds one itself to skip the check. From Asio 1.28, with
+//       handler tracking on and std::source_location available, its
+//       constructor takes a third argument, detail::source_location.
 //   I7  (Asio >= 1.24) detail::async_operation_probe: the type is_async_operation
 //       probes with; a shielded deferred operation refuses it so that
 //       await_transform's unchecked overload is the only viable one.
@@ -45,15 +51,19 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 
-#ifndef ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP
-#define ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP
+#ifndef ASIO_SHIELD_DETAIL_BACKEND_AWAITABLE_HPP
+#define ASIO_SHIELD_DETAIL_BACKEND_AWAITABLE_HPP
 
 #include <asio_shield/config.hpp>
 
+#include <asio_shield/cancellation_guard.hpp>
 #include <asio_shield/detail/cancellation_types.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
+#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/shield_result.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
@@ -61,6 +71,7 @@
 #include <asio/error.hpp>
 #include <asio/impl/awaitable.hpp>
 #else
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -77,7 +88,22 @@
 #endif
 #endif
 
+// I6: Asio 1.28 added a source_location argument to awaitable_async_op's
+// constructor when handler tracking is on and the compiler has one.
+#if ASIO_SHIELD_NET_VERSION >= 102800
+#if defined(ASIO_SHIELD_STANDALONE)
+#if defined(ASIO_ENABLE_HANDLER_TRACKING) && defined(ASIO_HAS_SOURCE_LOCATION)
+#define ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION 1
+#endif
+#else
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING) && defined(BOOST_ASIO_HAS_SOURCE_LOCATION)
+#define ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION 1
+#endif
+#endif
+#endif
+
 #include <coroutine>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -114,7 +140,7 @@ public:
     static ::asio_shield::detail::coroutine_ref
     ref(awaitable_frame<awaitable_thread_entry_point, Executor>* entry) noexcept
     {
-        return {&entry->cancellation_state_, &entry->throw_if_cancelled_};
+        return {&entry->cancellation_state_, &entry->throw_if_cancelled_, nullptr};
     }
 };
 
@@ -141,7 +167,7 @@ Executor executor_of(net::detail::awaitable_frame_base<Executor>* frame) noexcep
 [[noreturn]] inline void throw_operation_aborted()
 {
     net::detail::throw_error(net::error::operation_aborted, "co_await");
-    __builtin_unreachable();
+    std::terminate(); // Not reached: throw_error throws for an error code.
 }
 
 /// S3: a plain `co_await` would throw here; a shielded one only when the
@@ -267,6 +293,12 @@ public:
         return op_(static_cast<CompletionToken&&>(token));
     }
 
+    /// The shielded operation as an ordinary async operation: for consumers
+    /// that probe for one (co_composed bodies, C4). Its `co_await` inside an
+    /// `asio::awaitable` is checked like any operation's, so it gives up S3.
+    Op operation() && { return std::move(op_); }
+    const Op& operation() const& noexcept { return op_; }
+
     template <typename Executor>
     class awaiter
     {
@@ -275,9 +307,19 @@ public:
 
     public:
         awaiter(Op&& op, net::detail::awaitable_frame_base<Executor>* frame,
-                net::cancellation_type_t blocked)
+                net::cancellation_type_t blocked
+#if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
+                ,
+                const net::detail::source_location& location // I6, handler tracking
+#endif
+                )
             : op_(std::move(op)), ref_(coroutine_of(frame)), blocked_(blocked),
-              async_op_(std::move(op_), frame)
+              async_op_(std::move(op_), frame
+#if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
+                        ,
+                        location
+#endif
+              )
         {}
         awaiter(const awaiter&) = delete;
         awaiter& operator=(const awaiter&) = delete;
@@ -294,7 +336,10 @@ public:
             async_op_.await_suspend(h);
         }
 
-        decltype(auto) await_resume() { return async_op_.await_resume(); }
+        decltype(auto) await_resume()
+        {
+            return async_op_.await_resume();
+        }
 
     private:
         Op op_; // async_op_ keeps a reference to it.
@@ -304,9 +349,20 @@ public:
     };
 
     template <typename Executor>
-    awaiter<Executor> make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
+    awaiter<Executor> make_awaiter(
+        net::detail::awaitable_frame_base<Executor>* frame
+#if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
+        ,
+        const net::detail::source_location& location = net::detail::source_location::current()
+#endif
+            ) &&
     {
-        return awaiter<Executor>(std::move(op_), frame, blocked_);
+        return awaiter<Executor>(std::move(op_), frame, blocked_
+#if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
+                                 ,
+                                 location
+#endif
+        );
     }
 
 private:
@@ -316,19 +372,8 @@ private:
 
 #endif // defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
 
-/// The hook that shield's async_result uses to make S3 possible: identity for
-/// every result except awaitables and (Asio >= 1.24) deferred operations.
-template <typename Result>
-struct shield_result
-{
-    template <typename R>
-    static R&& wrap(R&& r, net::cancellation_type_t) noexcept
-    {
-        return static_cast<R&&>(r);
-    }
-    using type = Result;
-};
-
+// S3 registration: what shield's async_result returns for the awaitable's
+// result types (detail/shield_result.hpp has the identity for all others).
 template <typename T, typename Executor>
 struct shield_result<net::awaitable<T, Executor>>
 {
@@ -353,6 +398,99 @@ struct shield_result<net::deferred_async_operation<Signature, Initiation, InitAr
 };
 #endif
 
+/// What `guard_cancellation()` returns. Inside an awaitable it takes the
+/// unchecked await_transform route (G0); the awaiter is ready at once, so
+/// entering a guard never suspends the coroutine.
+class guard_cancellation_op : public unchecked_awaitable_base
+{
+public:
+    struct awaiter
+    {
+        coroutine_ref coroutine;
+
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        cancellation_guard await_resume() const { return guard_access::make(coroutine); }
+    };
+
+    template <typename Executor>
+    awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) && noexcept
+    {
+        return awaiter{coroutine_of(frame)};
+    }
+
+    // R4: reached only when awaited outside an asio::awaitable.
+    template <typename T = void>
+    void operator co_await() const
+    {
+        static_assert(dependent_false_v<T>,
+                      "asio_shield::guard_cancellation() can only be awaited inside an "
+                      "asio::awaitable coroutine (co_spawn / use_awaitable). In a co_composed "
+                      "body use guard_cancellation(state); in hand-written composed operations "
+                      "use asio_shield::slot_guard.");
+    }
+};
+
+/// What `guard_cancellation_for()` returns: the same route as
+/// guard_cancellation_op, plus the grace period and the coroutine's executor.
+class guard_cancellation_for_op : public unchecked_awaitable_base
+{
+public:
+    explicit guard_cancellation_for_op(std::chrono::steady_clock::duration grace) noexcept
+        : grace_(grace)
+    {}
+
+    // Trivially copyable on purpose: it holds the frame, not the executor, so
+    // that no compiler's handling of co_await temporaries can duplicate or
+    // drop an executor's reference.
+    template <typename Executor>
+    struct awaiter
+    {
+        net::detail::awaitable_frame_base<Executor>* frame;
+        std::chrono::steady_clock::duration grace;
+
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        cancellation_guard await_resume() const
+        {
+            return guard_access::make(coroutine_of(frame), grace,
+                                      net::any_io_executor(executor_of(frame)));
+        }
+    };
+
+    template <typename Executor>
+    awaiter<Executor> make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
+    {
+        static_assert(std::is_convertible_v<Executor, net::any_io_executor>,
+                      "asio_shield::guard_cancellation_for: the coroutine's executor must be "
+                      "convertible to any_io_executor to run the grace timer.");
+        return awaiter<Executor>{frame, grace_};
+    }
+
+    // R4: reached only when awaited outside an asio::awaitable.
+    template <typename T = void>
+    void operator co_await() const
+    {
+        static_assert(dependent_false_v<T>,
+                      "asio_shield::guard_cancellation_for() can only be awaited inside an "
+                      "asio::awaitable coroutine (co_spawn / use_awaitable). In a co_composed "
+                      "body use guard_cancellation_for(state, duration).");
+    }
+
+private:
+    std::chrono::steady_clock::duration grace_;
+};
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+/// An initiation for the probe's deferred operation.
+struct probe_initiation
+{
+    template <typename Handler>
+    void operator()(Handler&&) const
+    {}
+};
+#endif
+
 /// Compiled by the configure-time probe (C1): instantiates every internal
 /// listed above for `Executor`, so a mismatching Asio fails the probe.
 template <typename Executor>
@@ -370,16 +508,46 @@ void internals_selftest()
     static_assert(std::is_same_v<decltype(std::declval<transformed&>().function_), probe_op>);
     static_assert(
         std::is_same_v<decltype(std::declval<net::awaitable<int, Executor>&>().await_resume()),
-                       int>); // I5
-#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
-    static_assert(sizeof(net::detail::async_operation_probe) > 0); // I7
-#endif
+                       int>);                                      // I5
     [[maybe_unused]] void (*thrower)() = &throw_operation_aborted; // I8
+    // I4, I5 as S3 and the guard use them, with the user's macros.
+    [[maybe_unused]] auto s3_awaitable = &shielded_awaitable<int, Executor>::make_awaiter;
+    [[maybe_unused]] auto guard_entry = &guard_cancellation_op::make_awaiter<Executor>;
+    [[maybe_unused]] auto guard_for_entry = &guard_cancellation_for_op::make_awaiter<Executor>;
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+    // I6, I7: S3's awaiter for a deferred operation, built the way
+    // await_transform builds Asio's own (with handler tracking's location
+    // argument where this Asio takes one).
+    using op = net::deferred_async_operation<void(), probe_initiation>;
+    [[maybe_unused]] auto s3_operation = &shielded_operation<op>::template make_awaiter<Executor>;
+    static_assert(!net::is_async_operation<shielded_operation<op>>::value); // I7
+#endif
 }
 
 } // namespace detail
+
+inline detail::guard_cancellation_op guard_cancellation() noexcept
+{
+    return {};
+}
+
+template <typename Rep, typename Period>
+inline detail::guard_cancellation_for_op
+guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept
+{
+    return detail::guard_cancellation_for_op(detail::saturate(grace));
+}
+
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+/// The deferred pipe, `op(shield(deferred)) | deferred(...)`, takes a shielded
+/// operation as its head (C4).
+template <typename Op>
+struct asio_shield::net::is_deferred<asio_shield::detail::shielded_operation<Op>> : std::true_type
+{};
+#endif
 
 ASIO_SHIELD_NET_NS_BEGIN
 namespace detail {
@@ -397,4 +565,4 @@ auto operator co_await(Transformed&& transformed)
 } // namespace detail
 ASIO_SHIELD_NET_NS_END
 
-#endif // ASIO_SHIELD_DETAIL_AWAITABLE_INTERNALS_HPP
+#endif // ASIO_SHIELD_DETAIL_BACKEND_AWAITABLE_HPP

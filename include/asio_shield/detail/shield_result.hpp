@@ -1,0 +1,39 @@
+//
+// asio_shield/detail/shield_result.hpp
+//
+// The hook through which a coroutine backend makes S3 possible: what
+// `shield(token)` returns for a result type of `token`. Identity here; each
+// backend under detail/backend/ specialises it for its own result types (the
+// awaitable backend: `awaitable<T>` and deferred operations).
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_DETAIL_SHIELD_RESULT_HPP
+#define ASIO_SHIELD_DETAIL_SHIELD_RESULT_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/detail/cancellation_types.hpp>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+template <typename Result>
+struct shield_result
+{
+    using type = Result;
+
+    template <typename R>
+    static R&& wrap(R&& r, net::cancellation_type_t) noexcept
+    {
+        return static_cast<R&&>(r);
+    }
+};
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_DETAIL_SHIELD_RESULT_HPP
