@@ -166,6 +166,9 @@ static_assert(
                    decltype(std::declval<net::steady_timer&>().async_wait(shield(net::deferred)))>);
 #endif
 
+// Before Asio 1.29 a plain timer names no default token (an initiating
+// function needs one); these cases need the default deferred of 1.29 on.
+#if ASIO_SHIELD_NET_VERSION >= 102900
 CO_CANCELLABLE_TEST_CASE(C4_partial_shield_with_default_token_is_awaited) // S1, S4
 {
     net::steady_timer t(io, 30ms);
@@ -197,6 +200,8 @@ CO_CANCELLABLE_TEST_CASE(C4_partial_shield_for_cuts_after_grace) // T1
     }
     BOOST_TEST(aborted);
 }
+
+#endif // ASIO_SHIELD_NET_VERSION >= 102900
 
 CO_TEST_CASE(C4_partial_shield_on_as_default_on_object)
 {

@@ -77,18 +77,27 @@ struct forwarded_return_type<InnerResult, std::void_t<typename InnerResult::retu
 /// Bad input gets one message (R4): a handler that cannot take the
 /// operation's completion signature is named as such, instead of the pages of
 /// substitution failures Asio's concept checks would print.
+template <typename>
+inline constexpr bool always_false_v = false;
+
 template <typename CompletionToken, typename... Signatures>
 inline constexpr bool token_fits_v = (net::completion_token_for<CompletionToken, Signatures> &&
                                       ...);
 
+/// Stands for the default completion token of an executor that names none
+/// (before Asio 1.29): a partial adapter's declaration stays well-formed for
+/// Asio's concept checks, and a real call says what is missing.
+struct no_default_token
+{};
+
 /// The default completion token of the executor an initiation names, for the
 /// partial adapters (`shield()`, `shield_for(d)`).
 template <typename Initiation>
-using default_token_of_t =
-    net::default_completion_token_t<net::associated_executor_t<std::decay_t<Initiation>>>;
-
-template <typename Token>
-inline constexpr bool has_default_token_v = !std::is_void_v<Token>;
+using default_token_of_t = std::conditional_t<
+    std::is_void_v<net::default_completion_token_t<
+        net::associated_executor_t<std::decay_t<Initiation>>>>,
+    no_default_token,
+    net::default_completion_token_t<net::associated_executor_t<std::decay_t<Initiation>>>>;
 
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
@@ -168,6 +177,20 @@ public:
     }
 };
 
+template <typename... Signatures>
+class asio_shield::net::async_result<::asio_shield::detail::no_default_token, Signatures...>
+{
+public:
+    template <typename Initiation, typename RawToken, typename... Args>
+    static void initiate(Initiation&&, RawToken&&, Args&&...)
+    {
+        static_assert(::asio_shield::detail::always_false_v<Initiation>,
+                      "asio_shield::shield() / shield_for(duration): this operation's executor "
+                      "names no default completion token (Asio before 1.29 has none for plain "
+                      "executors); pass one, as in shield(net::use_awaitable).");
+    }
+};
+
 /// `shield()`: the operation's default completion token, shielded (C4).
 template <typename... Signatures>
 class asio_shield::net::async_result<::asio_shield::partial_shield, Signatures...>
@@ -183,9 +206,6 @@ public:
             std::declval<::asio_shield::shield_t<token_t<Initiation>>&>(),
             static_cast<Args&&>(args)...))
     {
-        static_assert(::asio_shield::detail::has_default_token_v<token_t<Initiation>>,
-                      "asio_shield::shield(): this operation's executor names no default "
-                      "completion token; pass one, as in shield(net::use_awaitable).");
         ::asio_shield::shield_t<token_t<Initiation>> shielded(token_t<Initiation>(),
                                                               token.blocked_types_);
         return async_initiate<::asio_shield::shield_t<token_t<Initiation>>, Signatures...>(

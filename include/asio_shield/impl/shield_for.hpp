@@ -117,9 +117,6 @@ shield_handler<std::decay_t<Handler>> make_grace_handler(Handler&& handler,
         });
 }
 
-template <typename>
-inline constexpr bool always_false_v = false;
-
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
