@@ -9,7 +9,7 @@
 // start-up, warm-up and teardown.
 #include "scenarios.hpp"
 
-#include "allocation/heap_counter.hpp"
+#include "common/heap_counter.hpp"
 
 #include <cstdint>
 #include <cstdio>

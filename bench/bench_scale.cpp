@@ -25,7 +25,7 @@
 //   guard   the wait inside `auto g = co_await guard_cancellation();`
 #include "scenarios.hpp"
 
-#include "allocation/heap_counter.hpp"
+#include "common/heap_counter.hpp"
 
 #include <sys/resource.h>
 #include <time.h>

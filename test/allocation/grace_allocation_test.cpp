@@ -1,6 +1,6 @@
-// T2 (no request, no timer; one timer for many requests), counted with the
-// replacement operator new of this executable.
-#include "common/allocation_counter.hpp"
+// T2 (no request, no timer; one timer for many requests), counted at the C
+// level (common/heap_counter.hpp).
+#include "common/heap_counter.hpp"
 #include "grace/grace_support.hpp"
 
 #include <asio_shield.hpp>
@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_CASE(T2_no_request_no_timer)
         net::steady_timer work(io);
         for (int round = 0; round < 3; ++round) // Round 0 primes Asio's caches.
         {
-            std::size_t before = allocation_count();
+            std::size_t before = heap_allocation_count();
             for (int i = 0; i < 20; ++i)
             {
                 auto guard = co_await guard_cancellation();
@@ -28,8 +28,8 @@ BOOST_AUTO_TEST_CASE(T2_no_request_no_timer)
                 co_await work.async_wait(net::use_awaitable);
             }
             if (round > 0)
-                plain += allocation_count() - before;
-            before = allocation_count();
+                plain += heap_allocation_count() - before;
+            before = heap_allocation_count();
             for (int i = 0; i < 20; ++i)
             {
                 auto guard = co_await guard_cancellation_for(1s);
@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(T2_no_request_no_timer)
                 co_await work.async_wait(net::use_awaitable);
             }
             if (round > 0)
-                with_grace += allocation_count() - before;
+                with_grace += heap_allocation_count() - before;
         }
     });
     BOOST_TEST(with_grace == plain);
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(T2_one_timer_for_many_requests)
                     work.expires_after(20ms);
                     co_await work.async_wait(net::use_awaitable);
                 };
-                const std::size_t before = allocation_count();
+                const std::size_t before = heap_allocation_count();
                 if (grace)
                 {
                     auto guard = co_await guard_cancellation_for(10s);
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(T2_one_timer_for_many_requests)
                     auto guard = co_await guard_cancellation();
                     co_await guarded_work();
                 }
-                count = allocation_count() - before;
+                count = heap_allocation_count() - before;
                 co_return;
             });
         return count;

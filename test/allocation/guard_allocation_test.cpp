@@ -1,19 +1,16 @@
 // S6, G1, T1, T2 without cancellation: shields, guards and shield_for add no
 // heap allocation per operation. Counted at the C level (heap_counter.hpp),
 // which also sees the blocks Asio's recycling allocator takes with
-// aligned_alloc (handlers, coroutine frames, cancellation-slot memory); where
-// that counter is unavailable (sanitizer runtimes) the replacement operator
-// new counts instead.
+// aligned_alloc (handlers, coroutine frames, cancellation-slot memory).
 //
 // Every coroutine here runs under a connected parent slot (run_with_signal),
 // as a session spawned with a stop signal does: that is where a guard builds
 // its substitute state and shield_for installs its relay. Counts are taken
 // after a warm-up, inside one io_context::run(), so that Asio's per-thread
 // recycling caches are primed for every variant alike. No timing is measured.
-#include "allocation/heap_counter.hpp"
 #include "allocation/post_chain.hpp"
-#include "common/allocation_counter.hpp"
 #include "common/co_test.hpp"
+#include "common/heap_counter.hpp"
 
 #include <asio_shield.hpp>
 
@@ -36,29 +33,18 @@ constexpr auto long_grace = std::chrono::hours(1); // Never runs out here.
 
 std::size_t heap_count() noexcept
 {
-    return test::heap_counter_active() ? test::heap_allocation_count() : test::allocation_count();
+    return test::heap_allocation_count();
 }
 
 void report(const char* what, std::size_t measured, std::size_t reference)
 {
-    BOOST_TEST_MESSAGE(
-        what << ": " << measured << " heap allocations, reference " << reference << ", over "
-             << operations << " operations ("
-             << (test::heap_counter_active() ? "C-level counter" : "operator new counter") << ")");
+    BOOST_TEST_MESSAGE(what << ": " << measured << " heap allocations, reference " << reference
+                            << ", over " << operations << " operations");
 }
 
 using test::by_hand;
 using test::chain_kind;
 using test::post_chain;
-
-/// Precondition of the cases that need the C-level counter (the operator new
-/// counter cannot see slot memory).
-boost::test_tools::assertion_result c_level_counter(boost::unit_test::test_unit_id)
-{
-    boost::test_tools::assertion_result result(test::heap_counter_active());
-    result.message() << "the C-level heap counter is unavailable in this build";
-    return result;
-}
 
 } // namespace
 
@@ -67,7 +53,7 @@ BOOST_AUTO_TEST_SUITE(allocation)
 using asio_shield::shield;
 
 BOOST_AUTO_TEST_CASE(S6_control_heap_counter_sees_aligned_alloc,
-                     *boost::unit_test::precondition(c_level_counter))
+                     *boost::unit_test::precondition(test::heap_counter_available))
 {
     // Asio's recycled memory comes from aligned_alloc; the comparisons below
     // are only worth something if the counter sees it.
@@ -144,7 +130,7 @@ BOOST_AUTO_TEST_CASE(G1_guard_enter_exit_adds_no_heap_allocation)
 // 2 per operation while a guard's end freed the slot memory its recorder sat
 // in: Asio's per-thread cache keeps only two such blocks.)
 BOOST_AUTO_TEST_CASE(G1_guard_with_slot_using_operation_adds_no_heap_allocation,
-                     *boost::unit_test::precondition(c_level_counter))
+                     *boost::unit_test::precondition(test::heap_counter_available))
 {
     test::run_with_signal([](net::io_context&, net::cancellation_signal&) -> net::awaitable<void> {
         const std::size_t bare_timer = co_await count_guarded(guarded::none, true);
@@ -162,7 +148,7 @@ BOOST_AUTO_TEST_CASE(G1_guard_with_slot_using_operation_adds_no_heap_allocation,
 // set to 4 for the whole program it costs none. This checks the bound, so a
 // regression shows; docs/performance.md explains what would remove it.
 BOOST_AUTO_TEST_CASE(G3_nested_guards_cost_at_most_two_heap_allocations,
-                     *boost::unit_test::precondition(c_level_counter))
+                     *boost::unit_test::precondition(test::heap_counter_available))
 {
     test::run_with_signal([](net::io_context&, net::cancellation_signal&) -> net::awaitable<void> {
         const std::size_t bare_post = co_await count_guarded(guarded::none, false);

@@ -67,6 +67,37 @@ inline bool is_aborted(const system_error& e)
 
 } // namespace test
 
+// The probes below are macros, not awaitable functions: a co_await of an
+// awaitable is itself checked against the cancellation record, so a helper
+// coroutine would throw at its call instead of reporting.
+
+/// Sets `out` to whether the next plain co_await of the calling coroutine
+/// throws operation_aborted (any other error escapes).
+#define NEXT_AWAIT_THROWS(out)                                                                     \
+    do                                                                                             \
+    {                                                                                              \
+        out = false;                                                                               \
+        try                                                                                        \
+        {                                                                                          \
+            co_await net::post(co_await net::this_coro::executor, net::use_awaitable);             \
+        }                                                                                          \
+        catch (const system_error& next_await_error)                                               \
+        {                                                                                          \
+            if (!::test::is_aborted(next_await_error))                                             \
+                throw;                                                                             \
+            out = true;                                                                            \
+        }                                                                                          \
+    } while (false)
+
+/// Checks that the next plain co_await throws operation_aborted (or not).
+#define CHECK_NEXT_AWAIT_THROWS(expected)                                                          \
+    do                                                                                             \
+    {                                                                                              \
+        bool next_await_threw = false;                                                             \
+        NEXT_AWAIT_THROWS(next_await_threw);                                                       \
+        BOOST_TEST(next_await_threw == (expected));                                                \
+    } while (false)
+
 #define CO_TEST_CASE(name)                                                                         \
     static net::awaitable<void> name##_body(net::io_context& io);                                  \
     BOOST_AUTO_TEST_CASE(name)                                                                     \

@@ -81,36 +81,7 @@ inline std::ostream& operator<<(std::ostream& os, cancellation_type_t t)
 }
 ASIO_SHIELD_NET_NS_END
 
-// The probes below are macros, not awaitable functions: a co_await of an
-// awaitable is itself checked against the cancellation record, so a helper
-// coroutine would throw at its call instead of reporting.
-
-/// Sets `out` to whether the next plain co_await of the calling coroutine
-/// throws operation_aborted (any other error escapes).
-#define NEXT_AWAIT_THROWS(out)                                                                     \
-    do                                                                                             \
-    {                                                                                              \
-        out = false;                                                                               \
-        try                                                                                        \
-        {                                                                                          \
-            co_await net::post(co_await net::this_coro::executor, net::use_awaitable);             \
-        }                                                                                          \
-        catch (const system_error& next_await_error)                                               \
-        {                                                                                          \
-            if (!::test::is_aborted(next_await_error))                                             \
-                throw;                                                                             \
-            out = true;                                                                            \
-        }                                                                                          \
-    } while (false)
-
-/// Checks that the next plain co_await throws operation_aborted (or not).
-#define CHECK_NEXT_AWAIT_THROWS(expected)                                                          \
-    do                                                                                             \
-    {                                                                                              \
-        bool next_await_threw = false;                                                             \
-        NEXT_AWAIT_THROWS(next_await_threw);                                                       \
-        BOOST_TEST(next_await_threw == (expected));                                                \
-    } while (false)
+// NEXT_AWAIT_THROWS and CHECK_NEXT_AWAIT_THROWS come from common/co_test.hpp.
 
 /// What the coroutine's cancellation state has recorded.
 #define RECORDED() ((co_await net::this_coro::cancellation_state).cancelled())

@@ -1,9 +1,10 @@
 // The C-level allocation counter of heap_counter.hpp: the program's own
 // definitions of glibc's allocation functions, which count the call and hand
 // it on to glibc's allocator (the __libc_* entry points glibc exports for
-// exactly this purpose). Everything keeps using glibc's heap, so free(),
-// malloc_usable_size() and friends need no replacement.
-#include "allocation/heap_counter.hpp"
+// exactly this purpose). Everything keeps using glibc's heap, so
+// malloc_usable_size() and friends need no replacement; free() is defined only
+// to count (heap_live_blocks()).
+#include "common/heap_counter.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -26,6 +27,7 @@
 namespace {
 
 std::atomic<std::size_t> heap_allocations{0};
+std::atomic<std::size_t> heap_frees{0};
 
 } // namespace
 
@@ -43,6 +45,12 @@ std::size_t test::heap_allocation_count() noexcept
     return heap_allocations.load(std::memory_order_relaxed);
 }
 
+std::ptrdiff_t test::heap_live_blocks() noexcept
+{
+    return static_cast<std::ptrdiff_t>(heap_allocations.load(std::memory_order_relaxed)) -
+           static_cast<std::ptrdiff_t>(heap_frees.load(std::memory_order_relaxed));
+}
+
 #if defined(ASIO_SHIELD_TEST_HEAP_COUNTER)
 
 extern "C" {
@@ -53,12 +61,18 @@ void* __libc_realloc(void* p, std::size_t size);
 void* __libc_memalign(std::size_t alignment, std::size_t size);
 void* __libc_valloc(std::size_t size);
 void* __libc_pvalloc(std::size_t size);
+void __libc_free(void* p);
 
 namespace {
 
 inline void count_one() noexcept
 {
     heap_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline void count_free() noexcept
+{
+    heap_frees.fetch_add(1, std::memory_order_relaxed);
 }
 
 } // namespace
@@ -77,8 +91,20 @@ void* calloc(std::size_t count, std::size_t size) noexcept
 
 void* realloc(void* p, std::size_t size) noexcept
 {
-    count_one();
-    return __libc_realloc(p, size);
+    // A resized block is one allocation and one free; realloc(p, 0) frees.
+    void* q = __libc_realloc(p, size);
+    if (q)
+        count_one();
+    if (p && (q || size == 0))
+        count_free();
+    return q;
+}
+
+void free(void* p) noexcept
+{
+    if (p)
+        count_free();
+    __libc_free(p);
 }
 
 void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept
