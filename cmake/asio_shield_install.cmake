@@ -26,7 +26,7 @@ install(FILES ${PROJECT_BINARY_DIR}/asio_shieldConfig.cmake
 file(RELATIVE_PATH ASIO_SHIELD_PC_PREFIX_FROM_PCDIR
      /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" ASIO_SHIELD_PC_PREFIX_FROM_PCDIR "${ASIO_SHIELD_PC_PREFIX_FROM_PCDIR}")
-set(ASIO_SHIELD_PC_CFLAGS "")
+set(ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_BUILT_WITH_ASIO_VERSION=${ASIO_SHIELD_ASIO_VERSION}")
 if(ASIO_SHIELD_STANDALONE)
     string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_STANDALONE")
     foreach(def IN LISTS ASIO_SHIELD_ASIO_COROUTINE_DEFINITIONS)
@@ -34,7 +34,8 @@ if(ASIO_SHIELD_STANDALONE)
     endforeach()
     set(asio_shield_pc_dep_includes ${ASIO_SHIELD_ASIO_INCLUDE_DIR})
 else()
-    set(asio_shield_pc_dep_includes ${Boost_INCLUDE_DIRS})
+    # A Boost.Asio tree of its own comes before the rest of Boost.
+    set(asio_shield_pc_dep_includes ${ASIO_SHIELD_ASIO_INCLUDE_DIR} ${Boost_INCLUDE_DIRS})
 endif()
 if(BUILD_SHARED_LIBS)
     string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_SHARED")

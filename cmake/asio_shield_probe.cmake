@@ -1,18 +1,25 @@
-# C1: compile include/asio_shield/detail/awaitable_internals.hpp's selftest
+# C1: compile the coroutine backends' selftests (include/asio_shield/detail/backend/)
 # against the Asio in use, so that a mismatching Asio stops the build at
 # configure time with one clear message instead of pages of template errors.
 #
-# asio_shield_check_internals(<result-var> INCLUDE_DIRS <dirs...> [DEFINITIONS <defs...>])
+# asio_shield_check_internals(<result-var> INCLUDE_DIRS <dirs...> [DEFINITIONS <defs...>]
+#                             [OPTIONS <compiler options...>])
 # sets <result-var> to TRUE/FALSE and ASIO_SHIELD_INTERNALS_MESSAGE on failure.
+# The probe compiles with what the build compiles with: try_compile itself
+# passes CMAKE_CXX_FLAGS (and CMAKE_CXX_FLAGS_<CONFIG>); the caller passes the
+# directory's compile definitions and options and ASIO_SHIELD_PROBE_DEFINITIONS,
+# so that user macros such as BOOST_ASIO_ENABLE_HANDLER_TRACKING or
+# BOOST_ASIO_DISABLE_CO_AWAIT are probed as they will be built.
 
 set(_asio_shield_probe_dir ${CMAKE_CURRENT_LIST_DIR})
 
 function(asio_shield_check_internals result)
-    cmake_parse_arguments(ARG "" "" "INCLUDE_DIRS;DEFINITIONS" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "INCLUDE_DIRS;DEFINITIONS;OPTIONS" ${ARGN})
     set(defs "")
     foreach(d IN LISTS ARG_DEFINITIONS)
         list(APPEND defs "-D${d}")
     endforeach()
+    list(APPEND defs ${ARG_OPTIONS})
     try_compile(ok ${CMAKE_BINARY_DIR}/asio_shield_probe
         SOURCES ${_asio_shield_probe_dir}/internals_probe.cpp
         CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${ARG_INCLUDE_DIRS}"
@@ -52,6 +59,6 @@ function(asio_shield_check_internals result)
     endif()
     set(${result} FALSE PARENT_SCOPE)
     set(ASIO_SHIELD_INTERNALS_MESSAGE
-        "asio_shield: the Asio internals that cancellation_guard and shield's S3 rely on do not match Asio ${version}. They are listed in include/asio_shield/detail/awaitable_internals.hpp (I1-I8); supported: Asio 1.22 and Boost 1.81 (Asio 1.26). Compiler output:\n${out}"
+        "asio_shield: the Asio internals that cancellation_guard and shield's S3 rely on do not match Asio ${version}. They are listed in include/asio_shield/detail/backend/ (awaitable.hpp: I1-I8, co_composed.hpp: K1-K2); docs/internals.md has the releases tested. Compiler output:\n${out}"
         PARENT_SCOPE)
 endfunction()

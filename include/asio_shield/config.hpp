@@ -12,13 +12,19 @@
 
 #include <asio_shield/version.hpp>
 
+// C3: the inline ABI namespace names the flavour and the exact Asio version
+// (e.g. boost_v1_asio102600, standalone_v1_asio102202), so that code compiled
+// against one Asio never links with the library built against another.
+#define ASIO_SHIELD_ABI_NAME_I(flavour, version) flavour##_v1_asio##version
+#define ASIO_SHIELD_ABI_NAME(flavour, version) ASIO_SHIELD_ABI_NAME_I(flavour, version)
+
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/version.hpp>
 #define ASIO_SHIELD_NET_VERSION ASIO_VERSION
 #define ASIO_SHIELD_NET_NS ::asio
 #define ASIO_SHIELD_NET_NS_BEGIN namespace asio {
 #define ASIO_SHIELD_NET_NS_END }
-#define ASIO_SHIELD_ABI standalone_v1
+#define ASIO_SHIELD_ABI ASIO_SHIELD_ABI_NAME(standalone, ASIO_VERSION)
 #else
 #include <boost/asio/version.hpp>
 #define ASIO_SHIELD_NET_VERSION BOOST_ASIO_VERSION
@@ -29,7 +35,15 @@
 #define ASIO_SHIELD_NET_NS_END                                                                     \
     }                                                                                              \
     }
-#define ASIO_SHIELD_ABI boost_v1
+#define ASIO_SHIELD_ABI ASIO_SHIELD_ABI_NAME(boost, BOOST_ASIO_VERSION)
+#endif
+
+// C3: the build system (CMake target, pkg-config) says which Asio the compiled
+// library was built with; the headers in use must be that Asio.
+#if defined(ASIO_SHIELD_BUILT_WITH_ASIO_VERSION) &&                                                \
+    ASIO_SHIELD_BUILT_WITH_ASIO_VERSION != ASIO_SHIELD_NET_VERSION
+#error                                                                                             \
+    "asio_shield was built with another Asio version than these headers include; rebuild it with this Asio"
 #endif
 
 /// Oldest supported Asio: 1.22 (standalone) / Boost 1.81 (Asio 1.26) for Boost.Asio.

@@ -20,6 +20,12 @@ using system_error = boost::system::system_error;
 #error "the consumer's build must define ASIO_SHIELD_EXPECTED_VERSION"
 #endif
 
+// C3: built against a copy of Asio off every system include path (marked by
+// one extra header), the library must carry that directory to its consumers.
+#if defined(ASIO_SHIELD_EXPECT_RELOCATED_ASIO) && !__has_include(<asio_shield_relocated_asio_marker.hpp>)
+#error "the Asio include directory asio_shield was built against does not reach this consumer"
+#endif
+
 namespace net = asio_shield::net;
 using namespace std::chrono_literals;
 
