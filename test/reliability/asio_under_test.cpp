@@ -1,6 +1,7 @@
-// C2: proves which Asio a leg of the matrix really builds the suite against.
-// CMake passes the flavour it configured and the version it read from that
-// Asio's own version header; the program exits 0 only if the headers the
+// C2: proves which Asio a leg of the matrix (or a `scripts/test --asio <dir>`
+// run) really builds the suite against. CMake passes the flavour it configured
+// and the version it read from the version header of the Asio include tree in
+// use (ASIO_SHIELD_ASIO_INCLUDE_DIR, or Boost's); the program exits 0 only if the headers the
 // tests compile with agree, and asio_shield::net is that Asio's namespace, so
 // a leg cannot pass for the standalone (or Boost) one while testing the other.
 #include "common/net.hpp"
