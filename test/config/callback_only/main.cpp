@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(G8_slot_guard_defers_then_forwards)
     io.run();
     BOOST_REQUIRE(first_result);
     BOOST_TEST(!*first_result); // not cut while the guard deferred
-    BOOST_TEST(guard.cancellation_requested() == ct::terminal);
+    BOOST_TEST((guard.cancellation_requested() == ct::terminal));
     BOOST_REQUIRE(second_result);
     BOOST_TEST(*second_result == net::error::operation_aborted); // forwarded on release
 }
