@@ -129,6 +129,24 @@ shield_for(std::chrono::duration<Rep, Period> grace, CompletionToken&& token,
                                     blocked_types);
 }
 
+namespace detail {
+template <typename T>
+inline constexpr bool is_duration_v = false;
+template <typename Rep, typename Period>
+inline constexpr bool is_duration_v<std::chrono::duration<Rep, Period>> = true;
+} // namespace detail
+
+/// Bad input (R4): a grace period that is not a `std::chrono::duration` gets
+/// one message instead of a list of candidates.
+template <typename NotDuration, typename... Rest>
+requires(!detail::is_duration_v<std::decay_t<NotDuration>>) void shield_for(NotDuration&&,
+                                                                            Rest&&...)
+{
+    static_assert(detail::is_duration_v<std::decay_t<NotDuration>>,
+                  "asio_shield::shield_for(duration, token): the grace period must be a "
+                  "std::chrono::duration, such as std::chrono::seconds(2) or 500ms.");
+}
+
 /// Partial completion-token adapter: `shield_for(d)` with no token uses the
 /// operation's default completion token (C4), as `shield()` does.
 class partial_shield_for
