@@ -138,7 +138,7 @@ shield(CompletionToken&& token, net::cancellation_type_t blocked_types = detail:
  * As `as_tuple()` does in Asio, an operation started with it uses the default
  * completion token of its I/O executor, shielded:
  * `co_await t.async_wait(shield());` is `shield(default token)` (C4). The
- * default token is `deferred` from Asio 1.29 on, and whatever
+ * default token is `deferred` from Asio 1.31 on, and whatever
  * `default_completion_token_type` the executor names on older releases.
  */
 class partial_shield

@@ -156,8 +156,8 @@ CO_CANCELLABLE_TEST_CASE(C4_deferred_pipe_awaited_in_awaitable) // S1, S4
 // object's default completion token. Our partial adapter does not rely on
 // Asio's own partial tokens (1.31+), so these run on every release.
 
-#if ASIO_SHIELD_NET_VERSION >= 102900
-// Asio 1.29 made deferred the default completion token of every I/O object
+#if ASIO_SHIELD_NET_VERSION >= 103100
+// Asio 1.31 made deferred the default completion token of every I/O object
 // whose executor names none; shield() must then adapt exactly that token.
 static_assert(std::is_same_v<net::default_completion_token_t<net::steady_timer::executor_type>,
                              net::deferred_t>);
@@ -166,9 +166,9 @@ static_assert(
                    decltype(std::declval<net::steady_timer&>().async_wait(shield(net::deferred)))>);
 #endif
 
-// Before Asio 1.29 a plain timer names no default token (an initiating
-// function needs one); these cases need the default deferred of 1.29 on.
-#if ASIO_SHIELD_NET_VERSION >= 102900
+// Before Asio 1.31 a plain timer names no default token (an initiating
+// function needs one); these cases need the default deferred of 1.31 on.
+#if ASIO_SHIELD_NET_VERSION >= 103100
 CO_CANCELLABLE_TEST_CASE(C4_partial_shield_with_default_token_is_awaited) // S1, S4
 {
     net::steady_timer t(io, 30ms);
@@ -201,7 +201,7 @@ CO_CANCELLABLE_TEST_CASE(C4_partial_shield_for_cuts_after_grace) // T1
     BOOST_TEST(aborted);
 }
 
-#endif // ASIO_SHIELD_NET_VERSION >= 102900
+#endif // ASIO_SHIELD_NET_VERSION >= 103100
 
 CO_TEST_CASE(C4_partial_shield_on_as_default_on_object)
 {

@@ -98,6 +98,11 @@ BOOST_AUTO_TEST_SUITE(shield)
 // The suite's namespace is named shield too, so the factory is brought in here.
 using asio_shield::shield;
 
+// Asio 1.29.0's executor_binder and cancellation_slot_binder ask the token they
+// wrap for a return_type, which bind_allocator over a plain callback has not:
+// the plain-Asio control below does not compile there either (fixed in 1.30).
+// The deferred case further down checks the same associations on 1.29.0.
+#if ASIO_SHIELD_NET_VERSION != 102900
 BOOST_AUTO_TEST_CASE(S2_control_probe_sees_bound_executor_allocator_and_slot)
 {
     // Without a shield the probe sees all three, so the checks below are not vacuous.
@@ -145,6 +150,8 @@ BOOST_AUTO_TEST_CASE(S2_callback_keeps_executor_and_allocator_and_hides_slot)
     BOOST_TEST(probe.executor_recorded);
     BOOST_TEST((probe.executor == net::any_io_executor(strand)));
 }
+
+#endif // ASIO_SHIELD_NET_VERSION != 102900
 
 BOOST_AUTO_TEST_CASE(S2_bind_executor_outside_and_inside_shield)
 {

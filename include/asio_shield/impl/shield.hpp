@@ -85,7 +85,7 @@ inline constexpr bool token_fits_v = (net::completion_token_for<CompletionToken,
                                       ...);
 
 /// Stands for the default completion token of an executor that names none
-/// (before Asio 1.29): a partial adapter's declaration stays well-formed for
+/// (before Asio 1.31): a partial adapter's declaration stays well-formed for
 /// Asio's concept checks, and a real call says what is missing.
 struct no_default_token
 {};
@@ -186,7 +186,7 @@ public:
     {
         static_assert(::asio_shield::detail::always_false_v<Initiation>,
                       "asio_shield::shield() / shield_for(duration): this operation's executor "
-                      "names no default completion token (Asio before 1.29 has none for plain "
+                      "names no default completion token (Asio before 1.31 has none for plain "
                       "executors); pass one, as in shield(net::use_awaitable).");
     }
 };
