@@ -234,6 +234,10 @@ public:
 /// multi_step's per-step slot handler: cuts only its own step.
 struct step_canceller
 {
+    // A constructor, not an aggregate: clang 14 has no parenthesised
+    // aggregate initialisation, which slot.emplace() would need.
+    step_canceller(control* c, int s) noexcept : ctl(c), step(s) {}
+
     control* ctl;
     int step;
 
@@ -263,6 +267,8 @@ inline void control::start_step()
 /// reached it.
 struct inline_completer
 {
+    explicit inline_completer(control* c) noexcept : ctl(c) {}
+
     control* ctl;
 
     void operator()(net::cancellation_type_t type) const
@@ -281,6 +287,8 @@ struct inline_completer
 /// request with a named bit arrives; records every request.
 struct posting_canceller
 {
+    explicit posting_canceller(control* c) noexcept : ctl(c) {}
+
     control* ctl;
 
     void operator()(net::cancellation_type_t type) const
