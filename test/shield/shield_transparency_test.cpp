@@ -101,7 +101,8 @@ using asio_shield::shield;
 // Asio 1.29.0's executor_binder and cancellation_slot_binder ask the token they
 // wrap for a return_type, which bind_allocator over a plain callback has not:
 // the plain-Asio control below does not compile there either (fixed in 1.30).
-// The deferred case further down checks the same associations on 1.29.0.
+// On 1.29.0 the associations are checked one binder at a time by the other S2
+// cases.
 #if ASIO_SHIELD_NET_VERSION != 102900
 BOOST_AUTO_TEST_CASE(S2_control_probe_sees_bound_executor_allocator_and_slot)
 {
@@ -237,6 +238,9 @@ CO_CANCELLABLE_TEST_CASE(S2_deferred_keeps_coroutine_executor_and_hides_slot)
 #endif
 }
 
+// Plain Asio 1.29.0 cannot launch a deferred operation with these nested
+// binders either (see above): the case is compiled out there.
+#if ASIO_SHIELD_NET_VERSION != 102900
 BOOST_AUTO_TEST_CASE(S2_deferred_launched_with_bound_callback)
 {
     net::io_context io;
@@ -256,6 +260,8 @@ BOOST_AUTO_TEST_CASE(S2_deferred_launched_with_bound_callback)
     BOOST_TEST(probe.allocator_id == 9);
     BOOST_TEST((probe.executor == net::any_io_executor(strand)));
 }
+
+#endif // ASIO_SHIELD_NET_VERSION != 102900
 
 BOOST_AUTO_TEST_CASE(S2_use_future)
 {
