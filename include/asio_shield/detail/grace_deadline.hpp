@@ -66,18 +66,19 @@ class grace_deadline
         using allocator_type =
             typename std::allocator_traits<Allocator>::template rebind_alloc<state>;
 
-        state(const Executor& ex, const Allocator& a, grace_deadline* o, void (*f)(void*), void* t)
-            : timer(ex), allocator(a), owner(o), expire(f), target(t)
+        state(const Executor& ex, const Allocator& a, grace_deadline* o, void (*d)(void*),
+              void (*f)(void*), void* t)
+            : timer(ex), allocator(a), owner(o), deliver(d), after(f), target(t)
         {}
 
         static state* create(const Executor& ex, const Allocator& a, grace_deadline* o,
-                             void (*f)(void*), void* t)
+                             void (*d)(void*), void (*f)(void*), void* t)
         {
             allocator_type alloc(a);
             state* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
             try
             {
-                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, f, t);
+                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, d, f, t);
             }
             catch (...)
             {
@@ -97,12 +98,16 @@ class grace_deadline
         timer_type timer;
         Allocator allocator;
         grace_deadline* owner; // Null once the relay is gone.
-        void (*expire)(void*);
+        void (*deliver)(void*);
+        void (*after)(void*);
         void* target;
+        bool waiting = false; // A wait handler owns the state.
+        bool running = false; // The wait handler is delivering.
     };
 
-    /// Owns the timer state: frees it whether it runs or is destroyed unrun
-    /// (the io_context went first, R2).
+    /// Owns the state while a wait is pending; frees it whether it runs or is
+    /// destroyed unrun (the io_context went first, R2). Between waits (after
+    /// the deadline, T4) the relay's deadline owns it.
     class wait_handler
     {
     public:
@@ -125,15 +130,23 @@ class grace_deadline
         void operator()(const ErrorCode&)
         {
             state* s = std::exchange(state_, nullptr);
-            grace_deadline* owner = s->owner;
-            void (*expire)(void*) = s->expire;
-            void* target = s->target;
-            s->destroy();
-            if (owner)
+            s->waiting = false;
+            if (!s->owner)
             {
-                owner->state_ = nullptr;
-                expire(target); // T1: the deadline passed with the operation pending.
+                s->destroy();
+                return;
             }
+            // T1 the first time, T4 after. The operation may complete inside
+            // and destroy the relay; stop() then leaves the state to us.
+            s->running = true;
+            s->deliver(s->target);
+            s->running = false;
+            if (!s->owner)
+            {
+                s->destroy();
+                return;
+            }
+            s->after(s->target);
         }
 
     private:
@@ -147,40 +160,81 @@ public:
         : grace_(grace), executor_(ex), allocator_(alloc)
     {}
 
+    grace_deadline(grace_duration grace, grace_clock::time_point until, const Executor& ex,
+                   const Allocator& alloc) noexcept(std::is_nothrow_copy_constructible_v<Executor>&&
+                                                        std::is_nothrow_copy_constructible_v<
+                                                            Allocator>)
+        : grace_(grace), until_(until), executor_(ex), allocator_(alloc)
+    {}
+
     grace_deadline(grace_deadline&& other) noexcept(
         std::is_nothrow_move_constructible_v<Executor>&&
             std::is_nothrow_move_constructible_v<Allocator>)
-        : grace_(other.grace_), executor_(std::move(other.executor_)),
+        : grace_(other.grace_), until_(other.until_), executor_(std::move(other.executor_)),
           allocator_(std::move(other.allocator_))
     {}
 
     grace_deadline& operator=(grace_deadline&&) = delete;
 
-    /// One timer per operation, from the first held request on.
+    /// One timer per operation, from the first held request on: due a grace
+    /// period later, or at the absolute deadline, whichever is earlier (T6).
     template <typename Relay>
     void start(Relay& relay)
     {
         if (state_ || started_)
             return;
         started_ = true;
-        state_ = state::create(executor_, allocator_, this, &Relay::open_thunk, &relay);
-        state_->timer.expires_at(deadline_after(grace_));
-        state_->timer.async_wait(wait_handler(state_));
+        state_ = state::create(executor_, allocator_, this, &Relay::deliver_thunk,
+                               &Relay::after_thunk, &relay);
+        grace_clock::time_point due = deadline_after(grace_);
+        if (until_ < due)
+            due = until_;
+        state_->timer.expires_at(due);
+        wait();
     }
 
-    /// The relay is opening or going away: the timer must not reach back.
-    void stop() noexcept
+    /// T4: after the deadline, deliver again as soon as the current handler
+    /// returns (a zero-delay wait on the same timer). Does nothing before the
+    /// deadline, while a wait is pending, or once stopped.
+    void call_back_soon() noexcept
     {
-        if (state_)
+        if (!state_ || state_->waiting || state_->running)
+            return;
+        try
         {
-            state_->owner = nullptr;
-            state_->timer.cancel();
-            state_ = nullptr;
+            state_->timer.expires_after(grace_duration::zero());
+            wait();
+        }
+        catch (...)
+        {
+            // Out of memory for the wait: this delivery is lost, as in plain
+            // Asio (the wait handler, destroyed unrun, freed the state).
         }
     }
 
+    /// The relay is going away: the timer must not reach back.
+    void stop() noexcept
+    {
+        state* s = std::exchange(state_, nullptr);
+        if (!s)
+            return;
+        s->owner = nullptr;
+        if (s->waiting)
+            s->timer.cancel(); // Its handler frees the state.
+        else if (!s->running)
+            s->destroy();
+        // else: the running handler frees it when the delivery returns.
+    }
+
 private:
+    void wait()
+    {
+        state_->waiting = true;
+        state_->timer.async_wait(wait_handler(state_));
+    }
+
     grace_duration grace_;
+    grace_clock::time_point until_ = grace_clock::time_point::max();
     Executor executor_;
     Allocator allocator_;
     state* state_ = nullptr;

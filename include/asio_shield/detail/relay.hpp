@@ -16,6 +16,19 @@
 // Only bits that Asio names (terminal, partial, total) ever reach an
 // operation (E4).
 //
+// T4, after a deadline: the request stays in force until the operation ends.
+// One emission is not enough: a composed operation may be between two steps
+// when it arrives (no handler installed, or the finished step's stale one),
+// and the next step would never hear of it. So once the relay has delivered
+// the request, it puts a marker of its own (`redelivery_marker`) in its slot
+// in place of the handler it delivered to. When the operation installs its
+// next handler, that replaces the marker; the marker's destructor asks the
+// deadline to call back at once (a zero-delay wait, run after the current
+// handler has finished starting the step), and the relay then delivers the
+// request to the new handler and puts the marker back. A request that reaches
+// the marker is kept for the next handler. Nothing of this exists before the
+// deadline, and a handler the relay has delivered to is never called again.
+//
 // Distributed under the Boost Software License, Version 1.0.
 //
 
@@ -44,6 +57,7 @@ struct no_deadline
     void start(Relay&) noexcept
     {}
     void stop() noexcept {}
+    void call_back_soon() noexcept {}
 };
 
 /// Nobody to tell: the relay's own record is all there is.
@@ -56,6 +70,32 @@ struct no_observer
 template <typename Deadline = no_deadline, typename Observer = no_observer>
 class relay
 {
+    /// Stands in the slot after the deadline, where the handler the request
+    /// was delivered to was (T4).
+    class redelivery_marker
+    {
+    public:
+        explicit redelivery_marker(relay* r) noexcept : relay_(r) { relay_->marker_ = true; }
+        redelivery_marker(const redelivery_marker&) = delete;
+        redelivery_marker& operator=(const redelivery_marker&) = delete;
+
+        // Replaced by the operation's next handler (or cleared): deliver again.
+        // While the relay itself goes away its deadline is already stopped,
+        // so the call back does nothing.
+        ~redelivery_marker()
+        {
+            relay_->marker_ = false;
+            relay_->deadline_.call_back_soon();
+        }
+
+        // A request while no handler of the operation is installed: kept for
+        // the next one.
+        void operator()(net::cancellation_type_t type) noexcept { relay_->held_ |= named(type); }
+
+    private:
+        relay* relay_;
+    };
+
 public:
     explicit relay(net::cancellation_type_t blocked, Deadline deadline = Deadline(),
                    Observer observer = Observer()) noexcept
@@ -68,6 +108,8 @@ public:
 
     // The operation completed, or the slot's owner replaced or cleared the
     // relay: the deadline must not reach back, the observer keeps the record.
+    // signal_ is the last member, so it (and a marker in it) goes first,
+    // while the deadline it would call is still there, stopped.
     ~relay()
     {
         deadline_.stop();
@@ -89,12 +131,14 @@ public:
                 deadline_.start(*this); // T1: the clock starts at the first held request.
             }
         }
+        else if (expired_)
+            held_ |= pass; // T4: in force for every later step too.
         if (pass != net::cancellation_type::none)
             signal_.emit(pass); // E1: the last touch.
     }
 
-    /// Stops holding back and forwards what was held (T1 at the deadline, G8
-    /// on release). Later requests pass whole. Later calls do nothing.
+    /// Stops holding back and forwards what was held (G8 on release). Later
+    /// requests pass whole. Later calls do nothing.
     void open()
     {
         if (open_)
@@ -116,16 +160,40 @@ public:
 
     Observer& observer() noexcept { return observer_; }
 
-    /// For deadlines: the relay to open when the time is up.
-    static void open_thunk(void* self) { static_cast<relay*>(self)->open(); }
+    /// For deadlines, called from the deadline's own handler. The first call
+    /// is the deadline (T1): the relay opens and forwards what it held. Each
+    /// later one follows a marker's call back (T4): the request goes to the
+    /// handler that replaced the marker. Either may end the operation inside
+    /// the emit, and with it the relay (E1); the deadline knows, and calls
+    /// `after_thunk` only if the relay is still there.
+    static void deliver_thunk(void* self)
+    {
+        relay& r = *static_cast<relay*>(self);
+        r.open_ = true;
+        r.expired_ = true;
+        const net::cancellation_type_t held = r.held_;
+        if (held != net::cancellation_type::none && !r.marker_ && r.signal_.slot().has_handler())
+            r.signal_.emit(held); // E1: the last touch.
+    }
+
+    /// The relay survived the delivery: the marker takes the place of the
+    /// handler that got the request, so that the next one can be told (T4).
+    static void after_thunk(void* self)
+    {
+        relay& r = *static_cast<relay*>(self);
+        if (!r.marker_)
+            r.signal_.slot().template emplace<redelivery_marker>(&r);
+    }
 
 private:
-    net::cancellation_signal signal_;
     net::cancellation_type_t blocked_;
     net::cancellation_type_t held_ = net::cancellation_type::none;
     bool open_ = false;
+    bool expired_ = false; // T4: the deadline passed.
+    bool marker_ = false;  // T4: a redelivery_marker is in signal_'s slot.
     [[no_unique_address]] Deadline deadline_;
     [[no_unique_address]] Observer observer_;
+    net::cancellation_signal signal_; // Last: destroyed first (see ~relay).
 };
 
 } // namespace detail
