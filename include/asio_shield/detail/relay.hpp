@@ -28,6 +28,8 @@
 // request to the new handler and puts the marker back. A request that reaches
 // the marker is kept for the next handler. Nothing of this exists before the
 // deadline, and a handler the relay has delivered to is never called again.
+// The marker replaces a handler only after it received terminal cancellation
+// (see after_thunk).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -178,10 +180,18 @@ public:
 
     /// The relay survived the delivery: the marker takes the place of the
     /// handler that got the request, so that the next one can be told (T4).
+    /// Only once terminal cancellation was delivered: a handler that received
+    /// it and kept its step going honours no weaker type either, so nothing
+    /// later is lost by removing it. A handler that got only partial or total
+    /// stays, to hear a later terminal request itself. An empty slot always
+    /// gets the marker.
     static void after_thunk(void* self)
     {
         relay& r = *static_cast<relay*>(self);
-        if (!r.marker_)
+        if (r.marker_)
+            return;
+        if (!r.signal_.slot().has_handler() ||
+            (r.held_ & net::cancellation_type::terminal) != net::cancellation_type::none)
             r.signal_.slot().template emplace<redelivery_marker>(&r);
     }
 
