@@ -259,7 +259,7 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
 }
 
 cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
-                                       std::chrono::steady_clock::duration grace,
+                                       const detail::grace_spec& grace,
                                        const net::any_io_executor& executor)
     : coroutine_(coroutine),
       saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
@@ -327,7 +327,7 @@ void cancellation_guard::on_request()
     {
         // T2, T3: one timer, on the coroutine's executor, from the first request.
         timer_ = new detail::guard_timer(grace_executor_, this);
-        timer_->timer.expires_at(detail::deadline_after(grace_));
+        timer_->timer.expires_at(grace_.due()); // T2, T6
         timer_->timer.async_wait(detail::guard_timer_handler(timer_));
     }
 }

@@ -14,6 +14,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/grace_budget.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
@@ -115,7 +116,7 @@ private:
 
     ASIO_SHIELD_DECL explicit cancellation_guard(detail::coroutine_ref coroutine);
     ASIO_SHIELD_DECL cancellation_guard(detail::coroutine_ref coroutine,
-                                        std::chrono::steady_clock::duration grace,
+                                        const detail::grace_spec& grace,
                                         const net::any_io_executor& executor);
 
     void enter();
@@ -137,7 +138,7 @@ private:
     bool foreign_handler_ = false; // E4: the saved slot held an operation's handler.
     bool expired_ = false;
     bool has_grace_ = false;
-    std::chrono::steady_clock::duration grace_{};
+    detail::grace_spec grace_{};
     net::any_io_executor grace_executor_;  // T3: the coroutine's executor.
     detail::guard_timer* timer_ = nullptr; // Only once a request arrived.
     // R4: the filters and the recorder point here, so the guard must never
@@ -180,6 +181,19 @@ private:
 template <typename Rep, typename Period>
 [[nodiscard]] detail::guard_cancellation_for_op
 guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept;
+
+/// Enters a protected scope that ends at an absolute time (T6), with any
+/// clock: `auto guard = co_await guard_cancellation_until(deadline);`. A
+/// request held before `deadline` cuts the scope at `deadline`; one made after
+/// it cuts the scope at once.
+template <typename Clock, typename Duration>
+[[nodiscard]] detail::guard_cancellation_for_op
+guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noexcept;
+
+/// Enters a protected scope on a session's shared budget (T6):
+/// `auto guard = co_await guard_cancellation_for(budget);`. The budget's clock
+/// starts at the first request held by any shield or guard that names it.
+[[nodiscard]] detail::guard_cancellation_for_op guard_cancellation_for(grace_budget& budget) noexcept;
 #endif // defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 } // namespace ASIO_SHIELD_ABI

@@ -13,6 +13,8 @@
 
 #include <asio_shield/config.hpp>
 
+#include <asio_shield/grace_budget.hpp>
+
 #include <asio_shield/detail/cancellation_types.hpp>
 #include <asio_shield/detail/grace_deadline.hpp>
 
@@ -58,14 +60,20 @@ public:
     /// period is given: the default token of an `as_default_on` object.
     constexpr shield_for_t(default_constructor_tag = default_constructor_tag(),
                            CompletionToken token = CompletionToken())
-        : token_(static_cast<CompletionToken&&>(token)),
-          grace_(std::chrono::steady_clock::duration::max()), blocked_types_(detail::all_types)
+        : token_(static_cast<CompletionToken&&>(token)), blocked_types_(detail::all_types)
     {}
 
     template <typename T>
     constexpr shield_for_t(T&& token, std::chrono::steady_clock::duration grace,
                            net::cancellation_type_t blocked_types)
-        : token_(static_cast<T&&>(token)), grace_(grace), blocked_types_(blocked_types)
+        : token_(static_cast<T&&>(token)), spec_{grace}, blocked_types_(blocked_types)
+    {}
+
+    /// Not API: the deadline in any of its forms (shield_until, grace_budget).
+    template <typename T>
+    constexpr shield_for_t(T&& token, const detail::grace_spec& spec,
+                           net::cancellation_type_t blocked_types)
+        : token_(static_cast<T&&>(token)), spec_(spec), blocked_types_(blocked_types)
     {}
 
     /// Adapts an executor so that `shield_for_t` is its default completion token.
@@ -96,14 +104,18 @@ public:
     }
 
     /// How long after the first held request the operation may still run.
-    constexpr std::chrono::steady_clock::duration grace() const noexcept { return grace_; }
+    /// `duration::max()` for `shield_until` and budgets.
+    constexpr std::chrono::steady_clock::duration grace() const noexcept { return spec_.grace; }
+
+    /// The absolute deadline of `shield_until`; `time_point::max()` otherwise.
+    constexpr std::chrono::steady_clock::time_point until() const noexcept { return spec_.until; }
 
     /// The cancellation types held back until the deadline.
     constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
 
     // Public only so that the async_result specialisation can reach them; not API.
     CompletionToken token_;
-    std::chrono::steady_clock::duration grace_;
+    detail::grace_spec spec_;
     net::cancellation_type_t blocked_types_;
 };
 
@@ -139,12 +151,59 @@ inline constexpr bool is_duration_v<std::chrono::duration<Rep, Period>> = true;
 /// Bad input (R4): a grace period that is not a `std::chrono::duration` gets
 /// one message instead of a list of candidates.
 template <typename NotDuration, typename... Rest>
-requires(!detail::is_duration_v<std::decay_t<NotDuration>>) void shield_for(NotDuration&&,
-                                                                            Rest&&...)
+requires(!detail::is_duration_v<std::decay_t<NotDuration>> &&
+         !std::is_same_v<std::decay_t<NotDuration>, grace_budget>) void shield_for(NotDuration&&,
+                                                                                  Rest&&...)
 {
     static_assert(detail::is_duration_v<std::decay_t<NotDuration>>,
                   "asio_shield::shield_for(duration, token): the grace period must be a "
                   "std::chrono::duration, such as std::chrono::seconds(2) or 500ms.");
+}
+
+namespace detail {
+template <typename CompletionToken>
+constexpr void check_token() noexcept
+{
+    using token_type = std::decay_t<CompletionToken>;
+    static_assert(std::is_class_v<token_type> ||
+                      (std::is_pointer_v<token_type> &&
+                       std::is_function_v<std::remove_pointer_t<token_type>>),
+                  "asio_shield::shield_until / shield_for(budget, token): the argument is not a "
+                  "completion token. Pass a completion token or handler such as "
+                  "net::use_awaitable, net::deferred, net::detached or a callable.");
+}
+} // namespace detail
+
+/// Shields the operation until an absolute time (T6), with any clock:
+/// `shield_until(session_deadline, use_awaitable)`. A request held before
+/// `deadline` is forwarded at `deadline`; one made after it passes at once.
+/// After the deadline the request stays in force for the rest of the
+/// operation (T4).
+template <typename Clock, typename Duration, typename CompletionToken>
+[[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
+shield_until(std::chrono::time_point<Clock, Duration> deadline, CompletionToken&& token,
+             net::cancellation_type_t blocked_types = detail::all_types)
+{
+    detail::check_token<CompletionToken>();
+    detail::grace_spec spec;
+    spec.until = detail::to_grace_time(deadline);
+    return shield_for_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token), spec,
+                                                       blocked_types);
+}
+
+/// Shields the operation until the session's budget runs out (T6): the
+/// budget's clock starts at the first request held by any shield or guard
+/// that names it.
+template <typename CompletionToken>
+[[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
+shield_for(grace_budget& budget, CompletionToken&& token,
+           net::cancellation_type_t blocked_types = detail::all_types)
+{
+    detail::check_token<CompletionToken>();
+    detail::grace_spec spec;
+    spec.budget = &budget;
+    return shield_for_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token), spec,
+                                                       blocked_types);
 }
 
 /// Partial completion-token adapter: `shield_for(d)` with no token uses the
@@ -154,7 +213,13 @@ class partial_shield_for
 public:
     constexpr partial_shield_for(std::chrono::steady_clock::duration grace,
                                  net::cancellation_type_t blocked_types) noexcept
-        : grace_(grace), blocked_types_(blocked_types)
+        : spec_{grace}, blocked_types_(blocked_types)
+    {}
+
+    /// Not API: the deadline in any of its forms.
+    constexpr partial_shield_for(const detail::grace_spec& spec,
+                                 net::cancellation_type_t blocked_types) noexcept
+        : spec_(spec), blocked_types_(blocked_types)
     {}
 
     /// Adapts `token`, as `shield_for(grace(), token, blocked_types())` does.
@@ -163,14 +228,14 @@ public:
     operator()(CompletionToken&& token) const
     {
         return shield_for_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token),
-                                                           grace_, blocked_types_);
+                                                           spec_, blocked_types_);
     }
 
-    constexpr std::chrono::steady_clock::duration grace() const noexcept { return grace_; }
+    constexpr std::chrono::steady_clock::duration grace() const noexcept { return spec_.grace; }
     constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
 
     // Public only so that the async_result specialisation can reach them; not API.
-    std::chrono::steady_clock::duration grace_;
+    detail::grace_spec spec_;
     net::cancellation_type_t blocked_types_;
 };
 
@@ -179,6 +244,24 @@ template <typename Rep, typename Period>
 [[nodiscard]] constexpr partial_shield_for shield_for(std::chrono::duration<Rep, Period> grace)
 {
     return partial_shield_for(detail::saturate(grace), detail::all_types);
+}
+
+/// `shield_until(t)`: the partial form, for the I/O object's default token.
+template <typename Clock, typename Duration>
+[[nodiscard]] constexpr partial_shield_for
+shield_until(std::chrono::time_point<Clock, Duration> deadline)
+{
+    detail::grace_spec spec;
+    spec.until = detail::to_grace_time(deadline);
+    return partial_shield_for(spec, detail::all_types);
+}
+
+/// `shield_for(budget)`: the partial form, for the I/O object's default token.
+[[nodiscard]] inline partial_shield_for shield_for(grace_budget& budget)
+{
+    detail::grace_spec spec;
+    spec.budget = &budget;
+    return partial_shield_for(spec, detail::all_types);
 }
 
 } // namespace ASIO_SHIELD_ABI

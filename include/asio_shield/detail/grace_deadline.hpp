@@ -13,6 +13,8 @@
 
 #include <asio_shield/config.hpp>
 
+#include <asio_shield/grace_budget.hpp>
+
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/basic_waitable_timer.hpp>
 #else
@@ -27,34 +29,6 @@
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
-
-using grace_clock = std::chrono::steady_clock;
-using grace_duration = grace_clock::duration;
-
-/// Any duration as the clock's, saturating instead of overflowing:
-/// `hours::max()` stays "no limit", `-hours::max()` stays "at once" (T5).
-template <typename Rep, typename Period>
-constexpr grace_duration saturate(std::chrono::duration<Rep, Period> d) noexcept
-{
-    using wide = std::chrono::duration<long double, typename grace_duration::period>;
-    const wide w = std::chrono::duration_cast<wide>(d);
-    if (w >= wide(grace_duration::max()))
-        return grace_duration::max();
-    if (w <= wide(grace_duration::min()))
-        return grace_duration::min();
-    return std::chrono::duration_cast<grace_duration>(d);
-}
-
-/// `now + d`, saturating at the clock's range (T5).
-inline grace_clock::time_point deadline_after(grace_duration d) noexcept
-{
-    const grace_clock::time_point now = grace_clock::now();
-    if (d > grace_duration::zero() && now > grace_clock::time_point::max() - d)
-        return grace_clock::time_point::max();
-    if (d < grace_duration::zero() && now < grace_clock::time_point::min() - d)
-        return grace_clock::time_point::min();
-    return now + d;
-}
 
 template <typename Executor, typename Allocator>
 class grace_deadline
@@ -154,30 +128,24 @@ class grace_deadline
     };
 
 public:
-    grace_deadline(grace_duration grace, const Executor& ex, const Allocator& alloc) noexcept(
+    grace_deadline(const grace_spec& spec, const Executor& ex, const Allocator& alloc) noexcept(
         std::is_nothrow_copy_constructible_v<Executor>&&
             std::is_nothrow_copy_constructible_v<Allocator>)
-        : grace_(grace), executor_(ex), allocator_(alloc)
-    {}
-
-    grace_deadline(grace_duration grace, grace_clock::time_point until, const Executor& ex,
-                   const Allocator& alloc) noexcept(std::is_nothrow_copy_constructible_v<Executor>&&
-                                                        std::is_nothrow_copy_constructible_v<
-                                                            Allocator>)
-        : grace_(grace), until_(until), executor_(ex), allocator_(alloc)
+        : spec_(spec), executor_(ex), allocator_(alloc)
     {}
 
     grace_deadline(grace_deadline&& other) noexcept(
         std::is_nothrow_move_constructible_v<Executor>&&
             std::is_nothrow_move_constructible_v<Allocator>)
-        : grace_(other.grace_), until_(other.until_), executor_(std::move(other.executor_)),
+        : spec_(other.spec_), executor_(std::move(other.executor_)),
           allocator_(std::move(other.allocator_))
     {}
 
     grace_deadline& operator=(grace_deadline&&) = delete;
 
     /// One timer per operation, from the first held request on: due a grace
-    /// period later, or at the absolute deadline, whichever is earlier (T6).
+    /// period later, at an absolute time or at a shared budget's deadline,
+    /// whichever is earliest (T1, T6).
     template <typename Relay>
     void start(Relay& relay)
     {
@@ -186,10 +154,7 @@ public:
         started_ = true;
         state_ = state::create(executor_, allocator_, this, &Relay::deliver_thunk,
                                &Relay::after_thunk, &relay);
-        grace_clock::time_point due = deadline_after(grace_);
-        if (until_ < due)
-            due = until_;
-        state_->timer.expires_at(due);
+        state_->timer.expires_at(spec_.due());
         wait();
     }
 
@@ -233,8 +198,7 @@ private:
         state_->timer.async_wait(wait_handler(state_));
     }
 
-    grace_duration grace_;
-    grace_clock::time_point until_ = grace_clock::time_point::max();
+    grace_spec spec_;
     Executor executor_;
     Allocator allocator_;
     state* state_ = nullptr;

@@ -30,8 +30,7 @@ struct guard_access
         return cancellation_guard(coroutine);
     }
 
-    static cancellation_guard make(coroutine_ref coroutine,
-                                   std::chrono::steady_clock::duration grace,
+    static cancellation_guard make(coroutine_ref coroutine, const grace_spec& grace,
                                    const net::any_io_executor& executor)
     {
         return cancellation_guard(coroutine, grace, executor);

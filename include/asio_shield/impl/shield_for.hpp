@@ -102,7 +102,7 @@ inline constexpr bool has_grace_executor_v = grace_executor<Initiation, Handler>
 template <typename Executor, typename Handler>
 shield_handler<std::decay_t<Handler>> make_grace_handler(Handler&& handler,
                                                          net::cancellation_type_t blocked,
-                                                         grace_duration grace, const Executor& ex)
+                                                         const grace_spec& grace, const Executor& ex)
 {
     using allocator_type = net::associated_allocator_t<std::decay_t<Handler>>;
     using relay_type = relay<grace_deadline<Executor, allocator_type>>;
@@ -137,7 +137,7 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
 
         template <typename Self, typename Handler, typename... Args>
         static void launch(Self&& self, Handler&& handler, cancellation_type_t blocked,
-                           asio_shield::detail::grace_duration grace, Args&&... args)
+                           const asio_shield::detail::grace_spec& grace, Args&&... args)
         {
             using handler_type = std::decay_t<Handler>;
             if constexpr (asio_shield::detail::has_grace_executor_v<Initiation, handler_type>)
@@ -161,7 +161,7 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
 
         template <typename Handler, typename... Args>
         void operator()(Handler&& handler, cancellation_type_t blocked,
-                        asio_shield::detail::grace_duration grace, Args&&... args) &&
+                        const asio_shield::detail::grace_spec& grace, Args&&... args) &&
         {
             launch(static_cast<Initiation&&>(*this), static_cast<Handler&&>(handler), blocked,
                    grace, static_cast<Args&&>(args)...);
@@ -169,7 +169,7 @@ class asio_shield::net::async_result<asio_shield::shield_for_t<CompletionToken>,
 
         template <typename Handler, typename... Args>
         void operator()(Handler&& handler, cancellation_type_t blocked,
-                        asio_shield::detail::grace_duration grace, Args&&... args) const&
+                        const asio_shield::detail::grace_spec& grace, Args&&... args) const&
         {
             launch(static_cast<const Initiation&>(*this), static_cast<Handler&&>(handler), blocked,
                    grace, static_cast<Args&&>(args)...);
@@ -188,12 +188,12 @@ public:
     static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
         -> decltype(async_initiate<inner_token_t<RawToken>, Signatures...>(
             std::declval<init_wrapper<std::decay_t<Initiation>>>(),
-            std::declval<inner_token_t<RawToken>&>(), token.blocked_types_, token.grace_,
+            std::declval<inner_token_t<RawToken>&>(), token.blocked_types_, token.spec_,
             static_cast<Args&&>(args)...))
     {
         return async_initiate<inner_token_t<RawToken>, Signatures...>(
             init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
-            token.token_, token.blocked_types_, token.grace_, static_cast<Args&&>(args)...);
+            token.token_, token.blocked_types_, token.spec_, static_cast<Args&&>(args)...);
     }
 };
 
@@ -214,7 +214,7 @@ public:
             static_cast<Args&&>(args)...))
     {
         ::asio_shield::shield_for_t<token_t<Initiation>> shielded(
-            token_t<Initiation>(), token.grace_, token.blocked_types_);
+            token_t<Initiation>(), token.spec_, token.blocked_types_);
         return async_initiate<::asio_shield::shield_for_t<token_t<Initiation>>, Signatures...>(
             static_cast<Initiation&&>(initiation), shielded, static_cast<Args&&>(args)...);
     }

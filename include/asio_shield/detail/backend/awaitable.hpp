@@ -436,9 +436,7 @@ public:
 class guard_cancellation_for_op : public unchecked_awaitable_base
 {
 public:
-    explicit guard_cancellation_for_op(std::chrono::steady_clock::duration grace) noexcept
-        : grace_(grace)
-    {}
+    explicit guard_cancellation_for_op(const grace_spec& grace) noexcept : grace_(grace) {}
 
     // Trivially copyable on purpose: it holds the frame, not the executor, so
     // that no compiler's handling of co_await temporaries can duplicate or
@@ -447,7 +445,7 @@ public:
     struct awaiter
     {
         net::detail::awaitable_frame_base<Executor>* frame;
-        std::chrono::steady_clock::duration grace;
+        grace_spec grace;
 
         bool await_ready() const noexcept { return true; }
         void await_suspend(std::coroutine_handle<>) const noexcept {}
@@ -478,7 +476,7 @@ public:
     }
 
 private:
-    std::chrono::steady_clock::duration grace_;
+    grace_spec grace_;
 };
 
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
@@ -535,7 +533,23 @@ template <typename Rep, typename Period>
 inline detail::guard_cancellation_for_op
 guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept
 {
-    return detail::guard_cancellation_for_op(detail::saturate(grace));
+    return detail::guard_cancellation_for_op(detail::grace_spec{detail::saturate(grace)});
+}
+
+template <typename Clock, typename Duration>
+inline detail::guard_cancellation_for_op
+guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noexcept
+{
+    detail::grace_spec spec;
+    spec.until = detail::to_grace_time(deadline);
+    return detail::guard_cancellation_for_op(spec);
+}
+
+inline detail::guard_cancellation_for_op guard_cancellation_for(grace_budget& budget) noexcept
+{
+    detail::grace_spec spec;
+    spec.budget = &budget;
+    return detail::guard_cancellation_for_op(spec);
 }
 
 } // namespace ASIO_SHIELD_ABI

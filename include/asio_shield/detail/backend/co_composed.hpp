@@ -153,7 +153,32 @@ template <typename Executors, typename Handler, typename Return, typename Rep, t
     std::chrono::duration<Rep, Period> grace)
 {
     return detail::guard_access::make(detail::co_composed_access::ref(state),
-                                      detail::saturate(grace),
+                                      detail::grace_spec{detail::saturate(grace)},
+                                      net::any_io_executor(state.get_io_executor()));
+}
+
+/// T6 in a co_composed body: `auto guard = guard_cancellation_until(state, t);`.
+template <typename Executors, typename Handler, typename Return, typename Clock,
+          typename Duration>
+[[nodiscard]] cancellation_guard guard_cancellation_until(
+    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
+    std::chrono::time_point<Clock, Duration> deadline)
+{
+    detail::grace_spec spec;
+    spec.until = detail::to_grace_time(deadline);
+    return detail::guard_access::make(detail::co_composed_access::ref(state), spec,
+                                      net::any_io_executor(state.get_io_executor()));
+}
+
+/// T6 in a co_composed body: `auto guard = guard_cancellation_for(state, budget);`.
+template <typename Executors, typename Handler, typename Return>
+[[nodiscard]] cancellation_guard guard_cancellation_for(
+    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
+    grace_budget& budget)
+{
+    detail::grace_spec spec;
+    spec.budget = &budget;
+    return detail::guard_access::make(detail::co_composed_access::ref(state), spec,
                                       net::any_io_executor(state.get_io_executor()));
 }
 
