@@ -13,5 +13,6 @@
 #include <asio_shield/shield.hpp>
 #include <asio_shield/shield_for.hpp>
 #include <asio_shield/slot_guard.hpp>
+#include <asio_shield/task_group.hpp>
 
 #endif // ASIO_SHIELD_HPP
