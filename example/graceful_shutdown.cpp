@@ -2,8 +2,10 @@
 // graceful_shutdown.cpp — a line-based TCP server that shuts down without
 // cutting responses short.
 //
-// Each request line is answered with `ok <n>\n` and n bytes of body. On SIGINT
-// or SIGTERM the server stops accepting and cancels every session. A session
+// Each request line is answered with `ok <n>\n` and n bytes of body. Sessions
+// run in an asio_shield::task_group. On SIGINT or SIGTERM the server stops
+// accepting, cancels the group (each session on its own strand) and joins
+// it: the shutdown is over when the last session has ended. A session
 // that is in the middle of a response finishes it (the write is shielded),
 // then sends `goodbye\n` inside a cancellation guard and closes. A session
 // that is waiting for a request goes straight to its goodbye. A client that
@@ -42,7 +44,6 @@ using system_error = boost::system::system_error;
 #include <cstddef>
 #include <cstdio>
 #include <exception>
-#include <list>
 #include <string>
 #include <string_view>
 
@@ -68,14 +69,13 @@ std::string make_response(std::string_view request)
 struct server
 {
     explicit server(net::io_context& io, unsigned short port)
-        : acceptor(io, tcp::endpoint(net::ip::address_v4::loopback(), port)),
+        : acceptor(io, tcp::endpoint(net::ip::address_v4::loopback(), port)), sessions(io),
           shutdown_started(io, net::steady_timer::time_point::max())
     {}
 
     tcp::acceptor acceptor;
-    // One signal per live session, each bound to that session's co_spawn. A
-    // list, because a signal must not move while its slot is connected.
-    std::list<net::cancellation_signal> sessions;
+    // Every live session; each leaves the group by itself when it ends (J1).
+    asio_shield::task_group sessions;
     // Used as an event: it never expires; cancel() tells observers (the
     // self-test clients) that every session has been cancelled.
     net::steady_timer shutdown_started;
@@ -185,21 +185,12 @@ net::awaitable<void> accept_loop(server& srv)
         // on it; by default Linux would buffer megabytes).
         socket.set_option(net::socket_base::send_buffer_size(16 * 1024));
         ++srv.sessions_opened;
-        auto signal = srv.sessions.emplace(srv.sessions.end());
-        net::co_spawn(executor, session(std::move(socket), srv),
-                      net::bind_cancellation_slot(signal->slot(), [&srv, signal,
-                                                                   executor](std::exception_ptr e) {
-                          // Erased later: co_spawn's own cancellation
-                          // handler lives in this signal's slot and is
-                          // still in use while this handler runs.
-                          net::post(executor, [&srv, signal] {
-                              srv.sessions.erase(signal);
-                              if (srv.stopping && srv.sessions.empty() && srv.all_sessions_ended)
-                                  srv.all_sessions_ended->cancel();
-                          });
-                          if (e)
-                              std::rethrow_exception(e);
-                      }));
+        // J1: one strand per session; the group cancels it there (J2).
+        srv.sessions.spawn(net::make_strand(executor), session(std::move(socket), srv),
+                           [](std::exception_ptr e) {
+                               if (e)
+                                   std::rethrow_exception(e);
+                           });
     }
 }
 
@@ -211,11 +202,14 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
                 srv.responses_in_flight);
     srv.stopping = true;
     srv.acceptor.close();
-    // co_spawn's default filter passes terminal requests only.
-    for (net::cancellation_signal& signal : srv.sessions)
-        signal.emit(net::cancellation_type::terminal);
+    // J2: terminal (co_spawn's default filter passes terminal requests only),
+    // delivered to each session on its own strand.
+    srv.sessions.cancel();
     srv.shutdown_started.cancel();
-    if (srv.sessions.empty() && srv.all_sessions_ended)
+    // J3: the shutdown is over when every session has ended.
+    co_await srv.sessions.async_join(net::use_awaitable);
+    std::printf("all sessions ended\n");
+    if (srv.all_sessions_ended)
         srv.all_sessions_ended->cancel();
 }
 

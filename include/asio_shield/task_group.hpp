@@ -335,7 +335,8 @@ private:
     template <typename CompletionToken>
     auto async_join_until_steady(detail::grace_clock::time_point deadline, CompletionToken&& token)
         -> decltype(net::async_initiate<CompletionToken, void(detail::group_error_code)>(
-            std::declval<detail::initiate_group_join<executor_type>>(), token, deadline));
+            std::declval<detail::initiate_group_join<executor_type>>(), token,
+            std::declval<detail::grace_clock::time_point>()));
 
     executor_type executor_;
     detail::task_group_state* state_;

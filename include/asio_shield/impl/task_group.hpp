@@ -22,8 +22,10 @@
 #include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/error.hpp>
+#include <asio/execution/outstanding_work.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
+#include <asio/prefer.hpp>
 #include <asio/system_error.hpp>
 #include <asio/wait_traits.hpp>
 #else
@@ -35,8 +37,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/wait_traits.hpp>
 #include <boost/system/system_error.hpp>
 #endif
@@ -82,6 +86,38 @@ template <typename Handler>
 inline constexpr bool has_own_executor =
     !std::is_same_v<net::associated_executor_t<Handler, no_associated_executor>,
                     no_associated_executor>;
+
+/// Outstanding work on a handler's executor while its operation is pending,
+/// as Asio's own operations keep it: `prefer(ex, outstanding_work.tracked)`
+/// for standard executors, `executor_work_guard` for the older kind.
+template <typename Executor, typename = void>
+class group_work
+{
+public:
+    explicit group_work(const Executor& ex) : guard_(ex) {}
+    const Executor& get_executor() const noexcept { return guard_.get_executor(); }
+    void reset() noexcept { guard_.reset(); }
+
+private:
+    net::executor_work_guard<Executor> guard_;
+};
+
+template <typename Executor>
+class group_work<Executor, std::enable_if_t<net::execution::is_executor<Executor>::value>>
+{
+public:
+    using tracked_type = std::decay_t<decltype(net::prefer(
+        std::declval<const Executor&>(), net::execution::outstanding_work.tracked))>;
+
+    explicit group_work(const Executor& ex)
+        : tracked_(net::prefer(ex, net::execution::outstanding_work.tracked))
+    {}
+    const tracked_type& get_executor() const noexcept { return *tracked_; }
+    void reset() noexcept { tracked_.reset(); }
+
+private:
+    std::optional<tracked_type> tracked_;
+};
 
 // ---------------------------------------------------------------------------
 // Sessions.
@@ -424,7 +460,7 @@ struct session_handler_work<Handler, SessionExecutor, true>
     void deliver(Handler& handler, Args&&... args)
     {
         // As co_spawn does: the handler runs on its own executor.
-        executor_type ex = work_.get_executor();
+        auto ex = work_.get_executor();
         net::dispatch(ex, [h = std::move(handler),
                            t = std::make_tuple(static_cast<Args&&>(args)...)]() mutable {
             std::apply(std::move(h), std::move(t));
@@ -432,7 +468,7 @@ struct session_handler_work<Handler, SessionExecutor, true>
         work_.reset();
     }
 
-    net::executor_work_guard<executor_type> work_;
+    group_work<executor_type> work_;
 };
 
 /// co_spawn's handler for a session: bound to the session's executor and
@@ -588,7 +624,7 @@ public:
 
     void complete(group_error_code ec) override
     {
-        handler_executor ex = work_.get_executor();
+        auto ex = work_.get_executor();
         net::post(ex, completion(this, ec));
     }
 
@@ -680,7 +716,7 @@ private:
     };
 
     Handler handler_;
-    net::executor_work_guard<handler_executor> work_;
+    group_work<handler_executor> work_;
     net::associated_cancellation_slot_t<Handler> slot_;
     task_group_state* state_; // A reference, held by the operation.
     std::optional<timer_type> timer_;
@@ -773,7 +809,7 @@ private:
     {
         if (done_.exchange(true, std::memory_order_acq_rel))
             return;
-        handler_executor ex = work_.get_executor();
+        auto ex = work_.get_executor();
         net::post(ex, [op = this->shared_from_this(), e = std::move(e),
                        t = std::make_tuple(static_cast<Args&&>(args)...)]() mutable {
             op->slot_.clear(); // On the handler's executor, as the emitter is.
@@ -788,7 +824,7 @@ private:
     }
 
     Handler handler_;
-    net::executor_work_guard<handler_executor> work_;
+    group_work<handler_executor> work_;
     net::associated_cancellation_slot_t<Handler> slot_;
     std::atomic<bool> done_{false};
 };
@@ -886,12 +922,13 @@ template <typename CompletionToken>
 auto basic_task_group<Executor>::async_join_until_steady(detail::grace_clock::time_point deadline,
                                                          CompletionToken&& token)
     -> decltype(net::async_initiate<CompletionToken, void(detail::group_error_code)>(
-        std::declval<detail::initiate_group_join<executor_type>>(), token, deadline))
+        std::declval<detail::initiate_group_join<executor_type>>(), token,
+        std::declval<detail::grace_clock::time_point>()))
 {
     // time_point::max() means "no deadline"; a real deadline that saturated
     // there is one too.
     return net::async_initiate<CompletionToken, void(detail::group_error_code)>(
-        detail::initiate_group_join<executor_type>(state_, executor_), token, deadline);
+        detail::initiate_group_join<executor_type>(state_, executor_), token, std::move(deadline));
 }
 
 template <typename Executor>
