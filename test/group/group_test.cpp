@@ -33,6 +33,10 @@ struct recorder
 {
     std::atomic<int> calls{0};
     std::atomic<int> off_strand{0}; // Requests that arrived outside the session's strand.
+    // Misuse seen on the session's threads, checked by the test's own thread
+    // (Boost.Test's checks are not thread-safe).
+    std::atomic<int> unconnected{0};  // A wait started without a cancellation slot.
+    std::atomic<int> wrong_result{0}; // A wait that ended otherwise than by cancellation.
 };
 
 /// An operation that completes (with operation_aborted) only when cancelled.
@@ -45,7 +49,11 @@ struct initiate_wait_cancelled
     {
         using handler_type = std::decay_t<Handler>;
         auto slot = net::get_associated_cancellation_slot(handler);
-        BOOST_REQUIRE(slot.is_connected());
+        if (!slot.is_connected())
+        {
+            ++r->unconnected; // Never completes: the test then fails by work left behind.
+            return;
+        }
         auto state = std::make_shared<std::optional<handler_type>>(std::forward<Handler>(handler));
 
         struct on_cancel
@@ -97,7 +105,8 @@ net::awaitable<void> wait_cancels(strand_type strand, recorder& r, int n,
     {
         error_code ec;
         co_await async_wait_cancelled(strand, r, net::redirect_error(net::use_awaitable, ec));
-        BOOST_TEST(ec == net::error::operation_aborted);
+        if (ec != net::error::operation_aborted)
+            ++r.wrong_result;
         co_await net::this_coro::reset_cancellation_state();
         if (on_wake)
             on_wake(i);
@@ -391,6 +400,7 @@ BOOST_AUTO_TEST_CASE(J2_many_sessions_on_strands_of_four_threads)
     std::atomic<int> ended{0};
     std::atomic<int> join_calls{0};
     std::atomic<std::size_t> size_at_join{999};
+    std::atomic<bool> join_failed{false};
     for (int i = 0; i < n; ++i)
     {
         recorders.push_back(std::make_unique<recorder>());
@@ -399,7 +409,7 @@ BOOST_AUTO_TEST_CASE(J2_many_sessions_on_strands_of_four_threads)
                 [&](std::exception_ptr) { ++ended; });
     }
     g.async_join([&](error_code ec) {
-        BOOST_TEST(!ec);
+        join_failed = !!ec;
         size_at_join = g.size();
         ++join_calls;
     });
@@ -422,14 +432,18 @@ BOOST_AUTO_TEST_CASE(J2_many_sessions_on_strands_of_four_threads)
         t.join();
     int calls = 0;
     int off = 0;
+    int misuse = 0;
     for (const auto& r : recorders)
     {
         calls += r->calls;
         off += r->off_strand;
+        misuse += r->unconnected + r->wrong_result;
         BOOST_TEST(r->calls == 1);
     }
     BOOST_TEST(calls == n);
     BOOST_TEST(off == 0);
+    BOOST_TEST(misuse == 0);
+    BOOST_TEST(!join_failed);
     BOOST_TEST(ended == n);
     BOOST_TEST(join_calls == 1);
     BOOST_TEST(size_at_join == 0u);

@@ -802,6 +802,7 @@ public:
     };
 
     void connect() { slot_.template emplace<cancel_handler>(this->shared_from_this()); }
+    void disconnect() noexcept { slot_.clear(); }
 
 private:
     template <typename... Args>
@@ -848,9 +849,19 @@ public:
         }
         using op_type = group_run_op<handler_type, SessionExecutor, session_signature_t<F>>;
         auto op = std::make_shared<op_type>(static_cast<Handler&&>(handler), ex);
-        start_group_session(state_.get(), typename op_type::session_handler(op), ex,
-                            static_cast<F&&>(f));
+        // Connected first: the session may end (and complete the caller) on
+        // another thread before start_group_session returns.
         op->connect();
+        try
+        {
+            start_group_session(state_.get(), typename op_type::session_handler(op), ex,
+                                static_cast<F&&>(f));
+        }
+        catch (...)
+        {
+            op->disconnect();
+            throw;
+        }
     }
 
 private:
