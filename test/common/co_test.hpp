@@ -4,6 +4,7 @@
 #define ASIO_SHIELD_TEST_COMMON_CO_TEST_HPP
 
 #include "common/net.hpp"
+#include "common/print_duration.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -3,7 +3,12 @@
 // the headers compile without Asio's coroutine internals, and the callback
 // forms keep their contract (S1, S5, T1, G8).
 #define BOOST_TEST_MODULE asio_shield_callback_only
+#if defined(ASIO_SHIELD_TEST_HEADER_ONLY_BOOST_TEST)
+#include <boost/test/included/unit_test.hpp>
+#else
 #include <boost/test/unit_test.hpp>
+#endif
+#include "common/print_duration.hpp"
 
 #include <asio_shield/shield.hpp>
 #include <asio_shield/shield_for.hpp>
