@@ -10,6 +10,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/cancellation_guard.hpp>
+#include <asio_shield/grace_budget.hpp>
 #include <asio_shield/shield.hpp>
 #include <asio_shield/shield_for.hpp>
 #include <asio_shield/slot_guard.hpp>

@@ -14,6 +14,7 @@
 #include <asio_shield/config.hpp>
 
 #include <chrono>
+#include <type_traits>
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
