@@ -753,11 +753,12 @@ CO_TEST_CASE(J4_uncancelled_run_completes_with_the_result)
             co_await gate->async_wait(net::redirect_error(net::use_awaitable, ec));
             co_return 1;
         },
-        net::bind_cancellation_slot(sig.slot(),
-                                    net::bind_executor(ex, [&](std::exception_ptr e, int x) {
-                                        error = e;
-                                        value = x;
-                                    })));
+        // Slot binder innermost: plain Asio 1.29.0 cannot nest the other way.
+        net::bind_executor(ex, net::bind_cancellation_slot(sig.slot(),
+                                                           [&](std::exception_ptr e, int x) {
+                                                               error = e;
+                                                               value = x;
+                                                           })));
     co_await net::post(ex, net::use_awaitable);
     sig.emit(ctype::partial);
     co_await net::post(ex, net::use_awaitable);

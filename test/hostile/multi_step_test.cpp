@@ -131,4 +131,38 @@ BOOST_AUTO_TEST_CASE(T4_shield_for_request_after_deadline_reaches_next_step)
     BOOST_TEST(out.calls == 1);
 }
 
+// T4, E1: an async_compose operation keeps its cancellation_state's handler
+// in the slot it was given until it completes, and reaches into it then. The
+// deadline's delivery must leave that handler in place (found with
+// Boost.Beast's message_generator write, an async_compose operation: replacing
+// the handler was a use-after-free that the sanitizer legs report).
+BOOST_AUTO_TEST_CASE(T4_shield_for_deadline_leaves_an_async_compose_state_in_place)
+{
+    net::io_context io;
+    net::steady_timer inner(io, std::chrono::hours(1));
+    net::cancellation_signal sig;
+    std::optional<error_code> result;
+    net::cancellation_type_t seen = ct::none;
+    auto op = [&](auto&& token) {
+        return net::async_compose<decltype(token), void(error_code)>(
+            [&, started = false](auto& self, error_code ec = {}) mutable {
+                if (!started)
+                {
+                    started = true;
+                    inner.async_wait(std::move(self));
+                    return;
+                }
+                seen = self.cancelled();
+                self.complete(ec);
+            },
+            token, io);
+    };
+    op(shield_for(0s, net::bind_cancellation_slot(sig.slot(), [&](error_code ec) { result = ec; })));
+    sig.emit(ct::terminal); // Held; the deadline is due at once.
+    io.run();
+    BOOST_TEST_REQUIRE(result.has_value());
+    BOOST_TEST(kit::what(result) == kit::what(aborted));
+    BOOST_TEST((seen == ct::terminal)); // The composed operation's own record.
+}
+
 BOOST_AUTO_TEST_SUITE_END()

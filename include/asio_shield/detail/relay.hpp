@@ -18,18 +18,15 @@
 //
 // T4, after a deadline: the request stays in force until the operation ends.
 // One emission is not enough: a composed operation may be between two steps
-// when it arrives (no handler installed, or the finished step's stale one),
-// and the next step would never hear of it. So once the relay has delivered
-// the request, it puts a marker of its own (`redelivery_marker`) in its slot
-// in place of the handler it delivered to. When the operation installs its
-// next handler, that replaces the marker; the marker's destructor asks the
+// when it arrives, with no handler installed, and the next step would never
+// hear of it. So when the relay finds its slot empty after delivering, it puts
+// a marker of its own (`redelivery_marker`) there. When the operation installs
+// its next handler, that replaces the marker; the marker's destructor asks the
 // deadline to call back at once (a zero-delay wait, run after the current
 // handler has finished starting the step), and the relay then delivers the
-// request to the new handler and puts the marker back. A request that reaches
-// the marker is kept for the next handler. Nothing of this exists before the
-// deadline, and a handler the relay has delivered to is never called again.
-// The marker replaces a handler only after it received terminal cancellation
-// (see after_thunk).
+// request to the new handler. A request that reaches the marker is kept for
+// the next handler. The relay never replaces a handler that is installed
+// (see after_thunk), and nothing of this exists before the deadline.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -178,20 +175,16 @@ public:
             r.signal_.emit(held); // E1: the last touch.
     }
 
-    /// The relay survived the delivery: the marker takes the place of the
-    /// handler that got the request, so that the next one can be told (T4).
-    /// Only once terminal cancellation was delivered: a handler that received
-    /// it and kept its step going honours no weaker type either, so nothing
-    /// later is lost by removing it. A handler that got only partial or total
-    /// stays, to hear a later terminal request itself. An empty slot always
-    /// gets the marker.
+    /// The relay survived the delivery. If the slot is empty (the operation is
+    /// between two steps and removed the finished step's handler), the marker
+    /// goes there, so that the next handler can be told (T4). A handler that
+    /// is installed is never replaced: Asio's own cancellation_state (under
+    /// every async_compose operation) keeps pointing into the handler it put
+    /// in this slot until the operation completes.
     static void after_thunk(void* self)
     {
         relay& r = *static_cast<relay*>(self);
-        if (r.marker_)
-            return;
-        if (!r.signal_.slot().has_handler() ||
-            (r.held_ & net::cancellation_type::terminal) != net::cancellation_type::none)
+        if (!r.marker_ && !r.signal_.slot().has_handler())
             r.signal_.slot().template emplace<redelivery_marker>(&r);
     }
 

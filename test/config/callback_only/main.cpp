@@ -95,12 +95,14 @@ BOOST_AUTO_TEST_CASE(T1_shield_for_cuts_after_the_grace_period)
     net::steady_timer work(io, 10s);
     std::optional<error_code> result;
     clock_type::time_point requested{}, completed{};
+    // The slot binder is innermost: plain Asio 1.29.0 cannot nest the other
+    // way round (fixed in 1.30).
     work.async_wait(asio_shield::shield_for(
-        50ms, net::bind_cancellation_slot(signal.slot(),
-                                          net::bind_executor(io.get_executor(), [&](error_code ec) {
-                                              completed = clock_type::now();
-                                              result = ec;
-                                          }))));
+        50ms, net::bind_executor(io.get_executor(),
+                                 net::bind_cancellation_slot(signal.slot(), [&](error_code ec) {
+                                     completed = clock_type::now();
+                                     result = ec;
+                                 }))));
     net::post(io, [&] {
         requested = clock_type::now();
         signal.emit(ct::terminal);
