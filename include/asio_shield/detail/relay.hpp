@@ -69,8 +69,8 @@ struct no_observer
 template <typename Deadline = no_deadline, typename Observer = no_observer>
 class relay
 {
-    /// Stands in the slot after the deadline, where the handler the request
-    /// was delivered to was (T4).
+    /// Waits in the relay's empty slot after the deadline for the
+    /// operation's next handler (T4).
     class redelivery_marker
     {
     public:
