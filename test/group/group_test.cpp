@@ -662,19 +662,18 @@ CO_TEST_CASE(J4_cancelled_caller_is_released_while_the_work_finishes)
         [&, state]() -> net::awaitable<void> {
             try
             {
-                co_await g.async_run(
-                    strand,
-                    [state]() -> net::awaitable<void> {
-                        error_code ec;
-                        co_await state->gate.async_wait(
-                            net::redirect_error(net::use_awaitable, ec));
-                        state->cancelled =
-                            ec == net::error::operation_aborted &&
-                            (co_await net::this_coro::cancellation_state).cancelled() !=
-                                ctype::none;
-                        state->done = true;
-                    },
-                    net::use_awaitable);
+                // Named, not a temporary of the co_await expression: g++ 12
+                // destroys such a temporary twice when the co_await throws,
+                // which here would drop a reference to `state` it never held.
+                auto work = [state]() -> net::awaitable<void> {
+                    error_code ec;
+                    co_await state->gate.async_wait(net::redirect_error(net::use_awaitable, ec));
+                    state->cancelled =
+                        ec == net::error::operation_aborted &&
+                        (co_await net::this_coro::cancellation_state).cancelled() != ctype::none;
+                    state->done = true;
+                };
+                co_await g.async_run(strand, std::move(work), net::use_awaitable);
                 caller_saw_aborted = false;
             }
             catch (const system_error& e)
