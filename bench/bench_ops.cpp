@@ -1,5 +1,6 @@
 // bench_ops <scenario> <iterations> [warm-up]
 // bench_ops --list
+// bench_ops --asio        the Asio it was built with, e.g. "Boost.Asio 1.26.0"
 //
 // Runs exactly `iterations` operations of one scenario (after `warm-up`
 // unmeasured ones, 100 by default, which prime Asio's recycling caches) and
@@ -47,7 +48,8 @@ struct counted_loop
 int usage()
 {
     std::fprintf(stderr, "usage: bench_ops <scenario> <iterations> [warm-up]\n"
-                         "       bench_ops --list\n");
+                         "       bench_ops --list\n"
+                         "       bench_ops --asio\n");
     return 2;
 }
 
@@ -59,6 +61,18 @@ int main(int argc, char** argv)
     {
         for (auto name : bench::names)
             std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
+        return 0;
+    }
+    if (argc == 2 && std::string(argv[1]) == "--asio")
+    {
+#if defined(ASIO_SHIELD_STANDALONE)
+        constexpr int v = ASIO_VERSION;
+        const char* name = "Asio";
+#else
+        constexpr int v = BOOST_ASIO_VERSION;
+        const char* name = "Boost.Asio";
+#endif
+        std::printf("%s %d.%d.%d\n", name, v / 100000, v / 100 % 1000, v % 100);
         return 0;
     }
     if (argc < 3 || argc > 4)

@@ -165,8 +165,50 @@ def ok(flag):
     return "yes" if flag else "**no**"
 
 
+def asio_label(build_dir):
+    return run([tool(build_dir, "bench_ops"), "--asio"]).stdout.strip()
+
+
+def print_instructions_side_by_side(build_dirs, n, jobs):
+    """The instruction table of several builds (one Asio each), each ratio
+    against its baseline in its own build, measured in the same run."""
+    labels = [asio_label(d) for d in build_dirs]
+    counts = [measure_instructions(d, n, jobs) for d in build_dirs]
+    common = set.intersection(*(set(c) for c in counts))
+    print("### Instructions and heap allocations per operation, side by side\n")
+    print(f"callgrind, (Ir({2 * n}) − Ir({n})) / {n} operations, for each Asio; every "
+          "ratio is against its baseline built with the same Asio in the same run.\n")
+    missed = {label: 0 for label in labels}
+    for title, rows in all_rows(common):
+        print(f"#### {title}\n")
+        head = " | ".join(f"{l}: instr/op | allocs/op | ratio | met" for l in labels)
+        print(f"| scenario | relative to | target | {head} |")
+        print("| --- | --- | --- |" + " ---: | ---: | ---: | --- |" * len(labels))
+        for label, scenario, baseline, target in rows:
+            cells = []
+            goal = ""
+            for asio, c in zip(labels, counts):
+                ir, allocs = c[scenario]
+                if baseline:
+                    base_ir, base_allocs = c[baseline]
+                    ratio = ir / base_ir
+                    goal, met = verdict(target, ratio, allocs, base_allocs)
+                    missed[asio] += met == "**no**"
+                    cells.append(f"{ir:,.0f} | {allocs:g} | {ratio:.3f}x | {met}")
+                else:
+                    cells.append(f"{ir:,.0f} | {allocs:g} | 1.000x | ")
+            base = f"`{baseline}`" if baseline else "—"
+            print(f"| {label} | {base} | {goal} | " + " | ".join(cells) + " |")
+        print()
+    for asio in labels:
+        print(f"{asio}: " + ("all targets met." if missed[asio] == 0
+                             else f"{missed[asio]} target(s) missed; see docs/performance.md."))
+    print()
+
+
 def print_instructions(build_dir, n, jobs):
     counts = measure_instructions(build_dir, n, jobs)
+    print(f"Asio: {asio_label(build_dir)}\n")
     print(f"### Instructions and heap allocations per operation\n")
     print(f"callgrind, (Ir({2 * n}) − Ir({n})) / {n} operations; heap allocations counted "
           "at the C level (malloc, aligned_alloc, …) over the 2N run.\n")
@@ -356,7 +398,10 @@ def print_machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--build-dir", required=True, action="append",
+                        help="a build directory with the benchmarks; given more than once, "
+                             "the instruction table shows each build's Asio side by side, "
+                             "and the other sections use the first")
     parser.add_argument("--iterations", type=int, default=2000,
                         help="N of the callgrind runs (N and 2N operations)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -382,14 +427,18 @@ def main():
         sections = {"instructions", "timing", "scale", "python"}
 
     print_machine()
+    first = args.build_dir[0]
     if "instructions" in sections:
-        print_instructions(args.build_dir, args.iterations, args.jobs)
+        if len(args.build_dir) > 1:
+            print_instructions_side_by_side(args.build_dir, args.iterations, args.jobs)
+        else:
+            print_instructions(first, args.iterations, args.jobs)
     if "timing" in sections:
-        print_timing(args.build_dir, args.repetitions, args.min_time)
+        print_timing(first, args.repetitions, args.min_time)
     if "scale" in sections:
         sizes = [int(s) for s in args.scale_sizes.split(",") if s]
         callgrind_sizes = [int(s) for s in args.scale_callgrind_sizes.split(",") if s]
-        print_scale(args.build_dir, sizes, args.scale_repetitions, callgrind_sizes, args.jobs)
+        print_scale(first, sizes, args.scale_repetitions, callgrind_sizes, args.jobs)
     if "python" in sections:
         print_python(args.python_ops, args.python_tasks)
 
