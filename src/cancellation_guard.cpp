@@ -44,9 +44,9 @@
 #include <asio_shield/cancellation_guard.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
-#include <asio/steady_timer.hpp>
+#include <asio/basic_waitable_timer.hpp>
 #else
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #endif
 
 #include <cstdint>
@@ -83,7 +83,7 @@ struct guard_timer
 {
     guard_timer(const net::any_io_executor& ex, cancellation_guard* g) : timer(ex), guard(g) {}
 
-    net::steady_timer timer;
+    net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>> timer;
     cancellation_guard* guard; // Null once the guard ended.
 };
 

@@ -15,7 +15,14 @@
 // C3: the inline ABI namespace names the flavour and the exact Asio version
 // (e.g. boost_v1_asio102600, standalone_v1_asio102202), so that code compiled
 // against one Asio never links with the library built against another.
+// A build whose grace periods read a clock of its own (ASIO_SHIELD_GRACE_CLOCK,
+// see grace_budget.hpp) gets a namespace of its own as well, so that it never
+// links with a library compiled for steady_clock.
+#if defined(ASIO_SHIELD_GRACE_CLOCK)
+#define ASIO_SHIELD_ABI_NAME_I(flavour, version) flavour##_v1_asio##version##_own_clock
+#else
 #define ASIO_SHIELD_ABI_NAME_I(flavour, version) flavour##_v1_asio##version
+#endif
 #define ASIO_SHIELD_ABI_NAME(flavour, version) ASIO_SHIELD_ABI_NAME_I(flavour, version)
 
 #if defined(ASIO_SHIELD_STANDALONE)

@@ -13,6 +13,10 @@
 
 #include <asio_shield/config.hpp>
 
+#if defined(ASIO_SHIELD_GRACE_CLOCK_HEADER)
+#include ASIO_SHIELD_GRACE_CLOCK_HEADER
+#endif
+
 #include <chrono>
 #include <type_traits>
 
@@ -20,7 +24,14 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
+/// The clock of every grace period, deadline and join timer:
+/// `std::chrono::steady_clock`, or `ASIO_SHIELD_GRACE_CLOCK` (docs/grace.md,
+/// "Testing on a clock of your own").
+#if defined(ASIO_SHIELD_GRACE_CLOCK)
+using grace_clock = ASIO_SHIELD_GRACE_CLOCK;
+#else
 using grace_clock = std::chrono::steady_clock;
+#endif
 using grace_duration = grace_clock::duration;
 
 /// Any duration as the clock's, saturating instead of overflowing:
@@ -48,7 +59,7 @@ inline grace_clock::time_point deadline_after(grace_duration d) noexcept
     return now + d;
 }
 
-/// Any clock's time point as a steady_clock one (T6): the same distance from
+/// Any clock's time point as a grace_clock one (T6): the same distance from
 /// now, saturating.
 template <typename Clock, typename Duration>
 grace_clock::time_point to_grace_time(std::chrono::time_point<Clock, Duration> t) noexcept
@@ -92,7 +103,7 @@ public:
     grace_budget& operator=(const grace_budget&) = delete;
 
     /// Starts the clock if nothing has yet; returns the deadline.
-    std::chrono::steady_clock::time_point start() noexcept
+    detail::grace_clock::time_point start() noexcept
     {
         if (!started_)
         {
@@ -106,14 +117,14 @@ public:
     bool started() const noexcept { return started_; }
 
     /// The deadline once started; `time_point::max()` before.
-    std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+    detail::grace_clock::time_point deadline() const noexcept { return deadline_; }
 
     /// The whole budget.
-    std::chrono::steady_clock::duration budget() const noexcept { return budget_; }
+    detail::grace_duration budget() const noexcept { return budget_; }
 
 private:
-    std::chrono::steady_clock::duration budget_;
-    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    detail::grace_duration budget_;
+    detail::grace_clock::time_point deadline_ = detail::grace_clock::time_point::max();
     bool started_ = false;
 };
 

@@ -64,7 +64,7 @@ public:
     {}
 
     template <typename T>
-    constexpr shield_for_t(T&& token, std::chrono::steady_clock::duration grace,
+    constexpr shield_for_t(T&& token, detail::grace_duration grace,
                            net::cancellation_type_t blocked_types)
         : token_(static_cast<T&&>(token)), spec_{grace}, blocked_types_(blocked_types)
     {}
@@ -105,10 +105,10 @@ public:
 
     /// How long after the first held request the operation may still run.
     /// `duration::max()` for `shield_until` and budgets.
-    constexpr std::chrono::steady_clock::duration grace() const noexcept { return spec_.grace; }
+    constexpr detail::grace_duration grace() const noexcept { return spec_.grace; }
 
     /// The absolute deadline of `shield_until`; `time_point::max()` otherwise.
-    constexpr std::chrono::steady_clock::time_point until() const noexcept { return spec_.until; }
+    constexpr detail::grace_clock::time_point until() const noexcept { return spec_.until; }
 
     /// The cancellation types held back until the deadline.
     constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
@@ -211,7 +211,7 @@ shield_for(grace_budget& budget, CompletionToken&& token,
 class partial_shield_for
 {
 public:
-    constexpr partial_shield_for(std::chrono::steady_clock::duration grace,
+    constexpr partial_shield_for(detail::grace_duration grace,
                                  net::cancellation_type_t blocked_types) noexcept
         : spec_{grace}, blocked_types_(blocked_types)
     {}
@@ -231,7 +231,7 @@ public:
                                                            spec_, blocked_types_);
     }
 
-    constexpr std::chrono::steady_clock::duration grace() const noexcept { return spec_.grace; }
+    constexpr detail::grace_duration grace() const noexcept { return spec_.grace; }
     constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
 
     // Public only so that the async_result specialisation can reach them; not API.

@@ -69,7 +69,7 @@ using group_error_code = std::error_code;
 using group_error_code = boost::system::error_code;
 #endif
 
-/// `tp` on any clock as a steady_clock deadline, read once, saturating (T5).
+/// `tp` on any clock as a grace_clock deadline, read once, saturating (T5).
 template <typename Clock, typename Duration>
 grace_clock::time_point group_steady_deadline(std::chrono::time_point<Clock, Duration> tp)
 {
@@ -289,7 +289,8 @@ public:
     /// Waits until no session is alive, at most until `tp`, on any clock (J3, T5).
     /**
      * As `async_join_for(tp - Clock::now())`, saturating; the timer is a
-     * `steady_clock` one, so a clock that jumps is read once, at the call.
+     * grace-clock one (`steady_clock` by default), so a clock that jumps is
+     * read once, at the call.
      */
     template <typename Clock, typename Duration,
               typename CompletionToken = net::default_completion_token_t<executor_type>>
