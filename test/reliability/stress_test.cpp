@@ -11,6 +11,7 @@
 // Replay a failure with ASIO_SHIELD_STRESS_SEED=<seed> (printed on failure);
 // ASIO_SHIELD_STRESS_OPS sets the number of operations per seed.
 #include "common/co_test.hpp"
+#include "reliability/stress_support.hpp"
 #include "common/loopback.hpp"
 
 #include <asio_shield.hpp>
@@ -59,16 +60,6 @@ struct worker
     int pick(int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); }
 };
 
-net::cancellation_type_t random_type(worker& w)
-{
-    static constexpr net::cancellation_type_t types[] = {
-        ctype::terminal, ctype::partial, ctype::total,
-        static_cast<net::cancellation_type_t>(static_cast<unsigned>(ctype::terminal) |
-                                              static_cast<unsigned>(ctype::partial)),
-        ctype::all};
-    return types[w.pick(5)];
-}
-
 /// Emits random requests on the worker's strand at random moments until the
 /// worker is done.
 void schedule_canceller(std::shared_ptr<worker> w)
@@ -78,7 +69,7 @@ void schedule_canceller(std::shared_ptr<worker> w)
     timer->async_wait([w, timer](error_code) {
         if (w->done)
             return;
-        const net::cancellation_type_t type = random_type(*w);
+        const net::cancellation_type_t type = test::random_type(*w);
         w->model_record = static_cast<net::cancellation_type_t>(
             static_cast<unsigned>(type) & static_cast<unsigned>(ctype::terminal));
         w->signal.emit(type);
@@ -193,12 +184,6 @@ net::awaitable<void> run_worker(std::shared_ptr<worker> w, totals& t, int ops)
     w->done = true;
 }
 
-std::uint64_t env_or(const char* name, std::uint64_t fallback)
-{
-    const char* value = std::getenv(name);
-    return value ? std::strtoull(value, nullptr, 10) : fallback;
-}
-
 void run_seed(std::uint64_t seed, int total_ops)
 {
     BOOST_TEST_CONTEXT("stress seed " << seed << " (replay: ASIO_SHIELD_STRESS_SEED=" << seed
@@ -244,7 +229,7 @@ BOOST_AUTO_TEST_SUITE(reliability)
 
 BOOST_AUTO_TEST_CASE(R1_randomized_cancellation_stress)
 {
-    const int ops = static_cast<int>(env_or("ASIO_SHIELD_STRESS_OPS", 25000));
+    const int ops = static_cast<int>(test::env_or("ASIO_SHIELD_STRESS_OPS", 25000));
     if (const char* replay = std::getenv("ASIO_SHIELD_STRESS_SEED"))
     {
         run_seed(std::strtoull(replay, nullptr, 10), ops);
