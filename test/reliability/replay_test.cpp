@@ -91,10 +91,6 @@ public:
         {
             return a.s_ == b.s_ && a.never_ == b.never_;
         }
-        friend bool operator!=(const executor_type& a, const executor_type& b) noexcept
-        {
-            return !(a == b);
-        }
 
     private:
         shuffle_scheduler* s_;
