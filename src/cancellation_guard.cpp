@@ -30,6 +30,21 @@
 // and ends its own scope the same way, so an inner grace period never
 // extends an outer one. Only the three named bits are ever emitted (E4).
 //
+// After the deadline (T4). The scope is over (flags given back, `expired()`),
+// but the substitute stays the coroutine's state, its out filter open, until
+// the guard itself ends: every step of the operation pending in the scope,
+// and anything else awaited in what is left of it, binds to the substitute's
+// slot (an awaitable's handler reads the coroutine's state each time an
+// operation asks for its slot), and the recorder keeps passing later requests
+// on. The operation may be between two steps at the deadline, with no handler
+// installed, so that the one emission is lost; then a marker waits in the
+// empty slot. The next step replaces it with its own handler; the marker asks
+// the expiring guard's timer for a zero-delay wait, and its handler delivers
+// the union of the requests again, down through any guards nested in it. A
+// handler that is installed is never replaced (E4). Nothing of this exists
+// before the deadline. When the guard ends, the coroutine gets its state back
+// as after any guard; nested guards give theirs back first, innermost first.
+//
 // Foreign handlers (E4). The recorder is installed in the saved state's child
 // slot only when that slot is free. A coroutine may have started an operation
 // bound to `this_coro::cancellation_state.slot()` without awaiting it yet; its
@@ -68,23 +83,39 @@ namespace detail {
 /// recorders, called synchronously inside that emission on this thread, end
 /// their scopes with it (T2). Replaces a private bit in the emitted type (E4).
 thread_local int expiring_depth = 0;
+/// The guard whose deadline is being emitted; nested guards ended with it use
+/// its timer for their T4 call backs.
+thread_local cancellation_guard* expiring_guard = nullptr;
 
 struct expiring_scope
 {
-    expiring_scope() noexcept { ++expiring_depth; }
-    ~expiring_scope() { --expiring_depth; }
+    explicit expiring_scope(cancellation_guard* g) noexcept : previous(expiring_guard)
+    {
+        ++expiring_depth;
+        expiring_guard = g;
+    }
+    ~expiring_scope()
+    {
+        --expiring_depth;
+        expiring_guard = previous;
+    }
+    cancellation_guard* previous;
     expiring_scope(const expiring_scope&) = delete;
     expiring_scope& operator=(const expiring_scope&) = delete;
 };
 
-/// The grace timer of a guard; owned by its wait handler, so that it outlives
-/// the guard when the guard ends first and is freed whichever goes first.
+/// The grace timer of a guard. Owned by its wait handler while a wait is
+/// pending, so that it outlives the guard when the guard ends first, and by
+/// the guard between the deadline and the guard's end (T4's call backs); freed
+/// by whichever is left.
 struct guard_timer
 {
     guard_timer(const net::any_io_executor& ex, cancellation_guard* g) : timer(ex), guard(g) {}
 
     net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>> timer;
     cancellation_guard* guard; // Null once the guard ended.
+    bool waiting = false;      // A wait handler owns this.
+    bool running = false;      // The wait handler is calling the guard.
 };
 
 struct guard_timer_handler
@@ -110,15 +141,52 @@ struct guard_timer_handler
     void operator()(const ErrorCode&)
     {
         guard_timer* t = std::exchange(timer, nullptr);
-        cancellation_guard* guard = t->guard;
-        if (guard)
-            guard->timer_ = nullptr;
-        delete t;
-        if (guard)
-            guard->expire(); // T2: the grace period ran out.
+        t->waiting = false;
+        if (!t->guard)
+        {
+            delete t;
+            return;
+        }
+        // T2 the first time, T4 after. The coroutine may leave the scope
+        // inside, and end the guard; detach_timer() then leaves t to us.
+        t->running = true;
+        t->guard->on_timer();
+        t->running = false;
+        if (!t->guard)
+        {
+            delete t;
+            return;
+        }
+        t->guard->after_timer();
     }
 
     guard_timer* timer;
+};
+
+/// Waits in the substitute's empty slot after the deadline for the next step
+/// of the operation pending in the scope (T4).
+struct guard_redelivery_marker
+{
+    explicit guard_redelivery_marker(cancellation_guard* g) noexcept : guard(g)
+    {
+        guard->marker_ = true;
+    }
+    guard_redelivery_marker(const guard_redelivery_marker&) = delete;
+    guard_redelivery_marker& operator=(const guard_redelivery_marker&) = delete;
+
+    // Replaced by the operation's next handler: deliver again once the step
+    // has started. When the guard ends it drops its deliverer first.
+    ~guard_redelivery_marker()
+    {
+        guard->marker_ = false;
+        if (guard->deliverer_)
+            guard->deliverer_->call_back_soon();
+    }
+
+    // A request while no step is pending: kept for the next one.
+    void operator()(net::cancellation_type_t type) noexcept { guard->requested_ |= named(type); }
+
+    cancellation_guard* guard;
 };
 
 /// In filter of the substitute state: the union of everything seen (G7).
@@ -232,7 +300,8 @@ struct guard_recorder
         // a member after that, so the guard is taken first.
         cancellation_guard* g = guard;
         // T2: an enclosing guard's deadline passed; this scope ends with it.
-        if (expiring_depth > 0)
+        // Once ended, requests and T4 deliveries pass on into the scope.
+        if (expiring_depth > 0 && !g->expired_)
         {
             g->expire_with_enclosing(type);
             return;
@@ -318,6 +387,16 @@ void cancellation_guard::enter()
 cancellation_guard::~cancellation_guard()
 {
     release();
+    if (state_kept_)
+    {
+        // T4: the scope ended at a deadline; its timer, a marker and the
+        // substitute state were kept until now.
+        detach_timer();
+        deliverer_ = nullptr;
+        if (marker_)
+            substitute_slot_.clear();
+        give_back_state();
+    }
 }
 
 void cancellation_guard::on_request()
@@ -328,37 +407,91 @@ void cancellation_guard::on_request()
         // T2, T3: one timer, on the coroutine's executor, from the first request.
         timer_ = new detail::guard_timer(grace_executor_, this);
         timer_->timer.expires_at(grace_.due()); // T2, T6
+        timer_->waiting = true;
         timer_->timer.async_wait(detail::guard_timer_handler(timer_));
+    }
+}
+
+void cancellation_guard::on_timer() noexcept
+{
+    if (!expired_)
+    {
+        expire(); // T2: the grace period ran out.
+        return;
+    }
+    // T4: a marker was replaced by the operation's next handler.
+    const net::cancellation_type_t what = requested_;
+    if (what != net::cancellation_type::none && !marker_ && substitute_slot_.has_handler())
+        relay_.emit(what); // E1: the last touch of this guard.
+}
+
+void cancellation_guard::after_timer() noexcept
+{
+    if (expired_)
+        place_marker();
+}
+
+void cancellation_guard::place_marker() noexcept
+{
+    // T4: only in an empty slot, and only while a call back is possible.
+    if (!deliverer_ || !deliverer_->timer_ || marker_ || !substitute_slot_.is_connected() ||
+        substitute_slot_.has_handler())
+        return;
+    try
+    {
+        substitute_slot_.template emplace<detail::guard_redelivery_marker>(this);
+    }
+    catch (...)
+    {
+        // Out of memory for the marker: the one emission is all, as in plain Asio.
+    }
+}
+
+void cancellation_guard::call_back_soon() noexcept
+{
+    detail::guard_timer* t = timer_;
+    if (!t || t->waiting || t->running)
+        return;
+    try
+    {
+        t->timer.expires_after(detail::grace_duration::zero());
+        t->waiting = true;
+        t->timer.async_wait(detail::guard_timer_handler(t));
+    }
+    catch (...)
+    {
+        // Out of memory for the wait: this delivery is lost, as in plain Asio.
+        // The wait handler, destroyed unrun, gave the timer up already.
     }
 }
 
 void cancellation_guard::detach_timer() noexcept
 {
-    if (timer_)
-    {
-        // Its handler frees it; it must not reach back into this guard.
-        timer_->guard = nullptr;
-        timer_->timer.cancel();
-        timer_ = nullptr;
-    }
+    detail::guard_timer* t = std::exchange(timer_, nullptr);
+    if (!t)
+        return;
+    // A pending or running wait handler frees it; it must not reach back.
+    t->guard = nullptr;
+    if (t->waiting)
+        t->timer.cancel();
+    else if (!t->running)
+        delete t;
 }
 
 void cancellation_guard::expire() noexcept
 {
     if (!active_ || expired_)
         return;
+    // Called by the timer's handler, which keeps the timer for T4.
     expired_ = true;
-    detach_timer();
-    const bool cut = substitute_slot_.is_connected();
+    deliverer_ = this;
     const net::cancellation_type_t what = cancellation_requested();
-    // The coroutine is released first: whatever runs inside the emission
-    // below, even the coroutine itself, sees it as in plain Asio (T2).
-    end(true);
-    if (cut && what != net::cancellation_type::none)
-    {
-        detail::expiring_scope expiring;
-        relay_.emit(what); // E1: the last touch of this guard.
-    }
+    requested_ = what;
+    // The flags are given back first: whatever runs inside the emission
+    // below, even the coroutine itself, sees it as released (T2).
+    close_scope(true);
+    detail::expiring_scope expiring(this);
+    cut(what);
 }
 
 void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
@@ -367,14 +500,24 @@ void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) no
         return;
     requested_ |= detail::named(type);
     expired_ = true;
-    detach_timer();
-    const bool cut = substitute_slot_.is_connected();
+    detach_timer(); // This guard's own deadline no longer matters.
+    deliverer_ = detail::expiring_guard; // T4: its timer calls back for us too.
     const net::cancellation_type_t what = cancellation_requested();
-    // The enclosing guard already gave the coroutine back a state and flags
-    // from outside this scope; restoring ours would undo that.
-    end(false);
-    if (cut && what != net::cancellation_type::none)
-        relay_.emit(what); // E1: the last touch of this guard.
+    requested_ = what;
+    // The enclosing guard already gave the coroutine back its flags; ours,
+    // from inside that scope, would undo that.
+    close_scope(false);
+    cut(what);
+}
+
+void cancellation_guard::cut(net::cancellation_type_t what) noexcept
+{
+    if (!substitute_slot_.is_connected() || what == net::cancellation_type::none)
+        return;
+    // T4: a step that is not pending now gets the request when it starts. The
+    // marker goes in first, since nothing may touch the guard after the emit.
+    place_marker();
+    relay_.emit(what); // E1: the last touch of this guard.
 }
 
 void cancellation_guard::release() noexcept
@@ -384,6 +527,7 @@ void cancellation_guard::release() noexcept
     ASIO_SHIELD_ASSERT(self_ == this && "cancellation_guard was copied bitwise");
     if (!active_)
         return;
+    detach_timer();
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     {
         const bool innermost = detail::guard_order::instance().pop(this);
@@ -398,42 +542,53 @@ void cancellation_guard::release() noexcept
 
 void cancellation_guard::end(bool restore) noexcept
 {
+    close_scope(restore);
+    give_back_state();
+}
+
+void cancellation_guard::close_scope(bool restore) noexcept
+{
     active_ = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     if (next_active_ != this)
         detail::guard_order::instance().pop(this); // An expiring scope: any order.
     next_active_ = nullptr;
 #endif
-    detach_timer();
     if (!coroutine_.state)
         return;
-
-    if (substitute_slot_.is_connected())
-    {
-        // The recorder is destroyed with the saved state, so while it is
-        // installed the saved state is alive. Without a recorder (E4), the
-        // saved state is alive unless a reset inside the scope replaced it.
-        const bool reset = coroutine_.state->slot() != substitute_slot_;
-        const bool saved_alive = recorder_installed_ || (foreign_handler_ && !reset);
-        if (saved_alive)
-            requested_ |= detail::named(saved_state_.cancelled());
-        if (recorder_installed_)
-            saved_state_.slot().template emplace<detail::inert_handler>();
-        // G4: a reset_cancellation_state inside the scope replaced the state
-        // for good; keep it and restore only the flags.
-        if (restore && !reset)
-        {
-            // G2: plain Asio's record is back. R2: if the saved state's owner
-            // is already gone (the parent's signal destroyed during teardown),
-            // leave no dangling state behind.
-            *coroutine_.state = saved_alive ? saved_state_ : net::cancellation_state();
-        }
-    }
+    state_kept_ = substitute_slot_.is_connected();
     if (restore)
     {
         *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
         if (coroutine_.complete_if_cancelled)
             *coroutine_.complete_if_cancelled = saved_complete_if_cancelled_;
+    }
+}
+
+void cancellation_guard::give_back_state() noexcept
+{
+    if (!state_kept_)
+        return;
+    state_kept_ = false;
+    // The recorder is destroyed with the saved state, so while it is
+    // installed the saved state is alive. Without a recorder (E4), the saved
+    // state is alive unless a reset inside the scope replaced it. Guards
+    // nested in this one have given the coroutine back this guard's
+    // substitute already (innermost first), so any other state is a reset's.
+    const bool reset = coroutine_.state->slot() != substitute_slot_;
+    const bool saved_alive = recorder_installed_ || (foreign_handler_ && !reset);
+    if (saved_alive)
+        requested_ |= detail::named(saved_state_.cancelled());
+    if (recorder_installed_)
+        saved_state_.slot().template emplace<detail::inert_handler>();
+    // G4: a reset_cancellation_state inside the scope replaced the state
+    // for good; keep it.
+    if (!reset)
+    {
+        // G2: plain Asio's record is back. R2: if the saved state's owner
+        // is already gone (the parent's signal destroyed during teardown),
+        // leave no dangling state behind.
+        *coroutine_.state = saved_alive ? saved_state_ : net::cancellation_state();
     }
 }
 

@@ -39,6 +39,7 @@ struct guard_in_filter;
 struct guard_out_filter;
 struct guard_timer;
 struct guard_timer_handler;
+struct guard_redelivery_marker;
 class guard_cancellation_op;
 class guard_cancellation_for_op;
 } // namespace detail
@@ -77,6 +78,9 @@ class guard_cancellation_for_op;
  * cancelled coroutine (T2). The timer runs on the coroutine's executor (T3)
  * and is allocated only when a request arrives. An outer guard's deadline ends
  * the guards nested in it too: an inner grace period never extends an outer one.
+ * After the deadline the request stays in force (T4): an operation still
+ * pending in the scope that was between two steps, with no handler installed,
+ * gets it again at its next step.
  *
  * **Contract**: G0–G7, T2, T3. Neither copyable nor movable.
  */
@@ -113,6 +117,7 @@ private:
     friend struct detail::guard_in_filter;
     friend struct detail::guard_out_filter;
     friend struct detail::guard_timer_handler;
+    friend struct detail::guard_redelivery_marker;
 
     ASIO_SHIELD_DECL explicit cancellation_guard(detail::coroutine_ref coroutine);
     ASIO_SHIELD_DECL cancellation_guard(detail::coroutine_ref coroutine,
@@ -121,9 +126,16 @@ private:
 
     void enter();
     void on_request();
+    void on_timer() noexcept;
+    void after_timer() noexcept;
     void expire() noexcept;
     void expire_with_enclosing(net::cancellation_type_t type) noexcept;
+    void cut(net::cancellation_type_t what) noexcept;
+    void place_marker() noexcept;
+    void call_back_soon() noexcept;
     void end(bool restore) noexcept;
+    void close_scope(bool restore) noexcept;
+    void give_back_state() noexcept;
     void detach_timer() noexcept;
 
     detail::coroutine_ref coroutine_;
@@ -137,10 +149,16 @@ private:
     bool recorder_installed_ = false;
     bool foreign_handler_ = false; // E4: the saved slot held an operation's handler.
     bool expired_ = false;
+    bool marker_ = false;     // T4: a redelivery marker waits in the substitute's slot.
+    bool state_kept_ = false; // The substitute is still to be given back.
     bool has_grace_ = false;
     detail::grace_spec grace_{};
     net::any_io_executor grace_executor_;  // T3: the coroutine's executor.
-    detail::guard_timer* timer_ = nullptr; // Only once a request arrived.
+    // Only once a request arrived; kept after the deadline for T4's call backs.
+    detail::guard_timer* timer_ = nullptr;
+    // T4: after a deadline, the guard whose timer calls back (this one, or the
+    // enclosing guard whose deadline ended this one).
+    cancellation_guard* deliverer_ = nullptr;
     // R4: the filters and the recorder point here, so the guard must never
     // change address. g++ 12 copies it bitwise when it is produced by a
     // conditional expression of two co_awaits; debug builds catch that.

@@ -274,6 +274,140 @@ BOOST_AUTO_TEST_CASE(T4_shield_for_deadline_between_steps_cuts_the_next_step_at_
     BOOST_TEST((at == manual_clock::start() + 150ms));
 }
 
+// T4 for the guard: its deadline passes while the operation awaited in the
+// scope sits in a step that installed no handler; the next step is cut the
+// moment it starts.
+BOOST_AUTO_TEST_CASE(T4_guard_deadline_between_steps_cuts_the_next_step_at_once)
+{
+    net::io_context io;
+    manual_timer first(io, 150ms), second(io, 10h);
+    net::cancellation_signal sig;
+    std::optional<error_code> result;
+    manual_clock::time_point at{};
+    bool expired = false, done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        auto guard = co_await guard_cancellation_for(100ms);
+        auto token = test::as_tuple(net::use_awaitable);
+        auto [ec] = co_await net::async_initiate<decltype(token), void(error_code)>(
+            two_steps{&first, &second}, token);
+        result = ec;
+        at = manual_clock::now();
+        expired = guard.expired();
+    });
+    sig.emit(ctype::terminal);
+    settle(io);
+    advance_by(io, 100ms); // The deadline: no step to cut yet.
+    BOOST_TEST(!result.has_value());
+    expect_cut_at(io, manual_clock::now() + 50ms, [&] { return result.has_value(); });
+    BOOST_TEST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == net::error::operation_aborted);
+    BOOST_TEST((at == manual_clock::start() + 150ms));
+    BOOST_TEST(expired);
+    BOOST_TEST(done);
+}
+
+// T4, T2: a guard with a grace period of its own, ended by an enclosing
+// guard's deadline, also delivers again to the next step.
+BOOST_AUTO_TEST_CASE(T4_guard_ended_by_enclosing_deadline_cuts_the_next_step)
+{
+    net::io_context io;
+    manual_timer first(io, 150ms), second(io, 10h);
+    net::cancellation_signal sig;
+    std::optional<error_code> result;
+    manual_clock::time_point at{};
+    bool inner_expired = false, done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        auto outer = co_await guard_cancellation_for(100ms);
+        auto inner = co_await guard_cancellation_for(1h);
+        auto token = test::as_tuple(net::use_awaitable);
+        auto [ec] = co_await net::async_initiate<decltype(token), void(error_code)>(
+            two_steps{&first, &second}, token);
+        result = ec;
+        at = manual_clock::now();
+        inner_expired = inner.expired();
+    });
+    sig.emit(ctype::terminal);
+    settle(io);
+    advance_by(io, 100ms);
+    BOOST_TEST(!result.has_value());
+    expect_cut_at(io, manual_clock::now() + 50ms, [&] { return result.has_value(); });
+    BOOST_TEST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == net::error::operation_aborted);
+    BOOST_TEST((at == manual_clock::start() + 150ms));
+    BOOST_TEST(inner_expired);
+    BOOST_TEST(done);
+}
+
+// T4: a plain guard nested in one with a grace period has no timer of its
+// own; the enclosing guard's timer delivers again through it.
+BOOST_AUTO_TEST_CASE(T4_plain_guard_ended_by_enclosing_deadline_cuts_the_next_step)
+{
+    net::io_context io;
+    manual_timer first(io, 150ms), second(io, 10h);
+    net::cancellation_signal sig;
+    std::optional<error_code> result;
+    manual_clock::time_point at{};
+    bool done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        auto outer = co_await guard_cancellation_for(100ms);
+        auto inner = co_await asio_shield::guard_cancellation();
+        auto token = test::as_tuple(net::use_awaitable);
+        auto [ec] = co_await net::async_initiate<decltype(token), void(error_code)>(
+            two_steps{&first, &second}, token);
+        result = ec;
+        at = manual_clock::now();
+    });
+    sig.emit(ctype::terminal);
+    settle(io);
+    advance_by(io, 100ms);
+    BOOST_TEST(!result.has_value());
+    expect_cut_at(io, manual_clock::now() + 50ms, [&] { return result.has_value(); });
+    BOOST_TEST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == net::error::operation_aborted);
+    BOOST_TEST((at == manual_clock::start() + 150ms));
+    BOOST_TEST(done);
+}
+
+// T2, G2: after an outer deadline ended two nested guards, the coroutine has
+// its own state back once both scopes are over: it reports the request, and
+// its next co_await throws as in plain Asio.
+BOOST_AUTO_TEST_CASE(T2_G2_nested_guards_ended_by_a_deadline_give_the_state_back)
+{
+    net::io_context io;
+    net::cancellation_signal sig;
+    ctype after = ctype::none;
+    bool own_state = false, next_threw = false, done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        const auto ex = co_await net::this_coro::executor;
+        const auto own_slot = (co_await net::this_coro::cancellation_state).slot();
+        {
+            auto outer = co_await guard_cancellation_for(100ms);
+            auto inner = co_await guard_cancellation_for(1h);
+            manual_timer t(ex, 10h);
+            co_await t.async_wait(test::as_tuple(net::use_awaitable));
+        }
+        const auto state = co_await net::this_coro::cancellation_state;
+        own_state = state.slot() == own_slot;
+        after = state.cancelled();
+        try
+        {
+            manual_timer t(ex, 1ms);
+            co_await t.async_wait(net::use_awaitable);
+        }
+        catch (const system_error& e)
+        {
+            next_threw = test::is_aborted(e);
+        }
+    });
+    sig.emit(ctype::terminal);
+    settle(io);
+    advance_by(io, 100ms);
+    BOOST_TEST(done);
+    BOOST_TEST(own_state);
+    BOOST_TEST((after == ctype::terminal));
+    BOOST_TEST(next_threw);
+}
+
 // T5: hours::max() is "no limit": a thousand hours after the request the
 // operation is still held, and it ends with its natural result.
 BOOST_AUTO_TEST_CASE(T5_hours_max_is_no_limit_for_shield_and_guard)
