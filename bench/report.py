@@ -86,6 +86,10 @@ SECTIONS = [
     ("Loopback TCP echo, 4 KiB messages, both ends' writes (per round trip)", [
         ("plain `async_write` (baseline)", "echo_plain", None, None),
         ("`async_write(…, shield(use_awaitable))`", "echo_shield", "echo_plain", ("max", 1.01)),
+        ("plain `async_write(…, deferred)`, the default token from Asio 1.29 (baseline)",
+         "echo_deferred_plain", None, None),
+        ("`async_write(…, shield(deferred))`", "echo_deferred_shield", "echo_deferred_plain",
+         ("max", 1.01)),
     ]),
 ]
 

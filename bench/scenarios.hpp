@@ -254,8 +254,21 @@ net::awaitable<void> toggle_post(Loop& loop)
 
 // ---- loopback TCP echo ------------------------------------------------------------
 
+/// The completion token of the echo's writes: `use_awaitable`, or `deferred`
+/// (the default token from Asio 1.29 on) awaited directly.
+template <bool Deferred>
+auto echo_token()
+{
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+    if constexpr (Deferred)
+        return net::deferred;
+    else
+#endif
+        return net::use_awaitable;
+}
+
 /// Echoes until the peer closes; its writes are started like the client's.
-template <how How>
+template <how How, bool Deferred>
 net::awaitable<void> echo_server(net::ip::tcp::socket socket)
 {
     std::array<char, echo_message> buffer{};
@@ -265,12 +278,12 @@ net::awaitable<void> echo_server(net::ip::tcp::socket socket)
             co_await socket.async_read_some(net::buffer(buffer), as_tuple(net::use_awaitable));
         if (ec)
             co_return;
-        co_await net::async_write(socket, net::buffer(buffer, n), wrap<How>(net::use_awaitable));
+        co_await net::async_write(socket, net::buffer(buffer, n), wrap<How>(echo_token<Deferred>()));
     }
 }
 
 /// One operation: write a message (plainly or shielded), read the echo back.
-template <how How, typename Loop>
+template <how How, bool Deferred, typename Loop>
 net::awaitable<void> echo_client(Loop& loop)
 {
     using net::ip::tcp;
@@ -285,14 +298,14 @@ net::awaitable<void> echo_client(Loop& loop)
     // the server, so the client waits for it to end.
     net::cancellation_signal server_stop;
     net::steady_timer server_done(ex, net::steady_timer::time_point::max());
-    net::co_spawn(ex, echo_server<How>(std::move(server)),
+    net::co_spawn(ex, echo_server<How, Deferred>(std::move(server)),
                   net::bind_cancellation_slot(server_stop.slot(),
                                               [&](std::exception_ptr) { server_done.cancel(); }));
 
     std::array<char, echo_message> out{}, in{};
     while (loop.KeepRunning())
     {
-        co_await net::async_write(client, net::buffer(out), wrap<How>(net::use_awaitable));
+        co_await net::async_write(client, net::buffer(out), wrap<How>(echo_token<Deferred>()));
         co_await net::async_read(client, net::buffer(in), net::use_awaitable);
     }
     client.shutdown(tcp::socket::shutdown_send);
@@ -361,9 +374,15 @@ bool run(std::string_view name, Loop& loop)
     if (name == "guard_public_api_toggle")
         return co(toggle_post(loop));
     if (name == "echo_plain")
-        return co(echo_client<how::plain>(loop));
+        return co(echo_client<how::plain, false>(loop));
     if (name == "echo_shield")
-        return co(echo_client<how::shield>(loop));
+        return co(echo_client<how::shield, false>(loop));
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+    if (name == "echo_deferred_plain")
+        return co(echo_client<how::plain, true>(loop));
+    if (name == "echo_deferred_shield")
+        return co(echo_client<how::shield, true>(loop));
+#endif
     return false;
 }
 
@@ -399,6 +418,10 @@ inline constexpr std::string_view names[] = {
     "guard_public_api_toggle",
     "echo_plain",
     "echo_shield",
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+    "echo_deferred_plain",
+    "echo_deferred_shield",
+#endif
 };
 
 } // namespace bench
