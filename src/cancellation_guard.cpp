@@ -7,7 +7,8 @@
 // built over the parent slot) stays installed where it is and keeps recording
 // requests exactly as plain Asio does, so on exit nothing has to be re-created
 // or re-emitted (G2, G4). For the guard's lifetime the entry frame is pointed
-// at a substitute state over the guard's own `relay_` signal:
+// at a substitute state over the guard's `relay_` signal (one of a per-thread
+// pool, see signal_pool):
 //   - operations awaited in the scope bind to the substitute's slot, which
 //     never emits while the substitute is the coroutine's state (its out
 //     filter passes nothing then), so they are not cut (G1); while a nested
@@ -102,6 +103,58 @@ struct expiring_scope
     cancellation_guard* previous;
     expiring_scope(const expiring_scope&) = delete;
     expiring_scope& operator=(const expiring_scope&) = delete;
+};
+
+/// A signal that outlives the guard that used it, with the slot memory of its
+/// last substitute state still in it.
+struct pooled_signal
+{
+    net::cancellation_signal signal;
+    pooled_signal* next = nullptr;
+};
+
+/// The signals that guards ended on this thread left behind. A guard's
+/// substitute state is built in the slot of one of them: the state's memory
+/// (and that of the state it replaces) is reused rather than freed to Asio's
+/// per-thread cache, which holds only two blocks of slot memory, so a pair of
+/// nested guards costs no heap allocation either (G3). The pool grows to the
+/// deepest nesting seen on the thread and is freed when the thread ends.
+struct signal_pool
+{
+    signal_pool() = default;
+    signal_pool(const signal_pool&) = delete;
+    signal_pool& operator=(const signal_pool&) = delete;
+    ~signal_pool()
+    {
+        while (head)
+            delete std::exchange(head, head->next);
+    }
+
+    static signal_pool& local() noexcept
+    {
+        thread_local signal_pool pool;
+        return pool;
+    }
+
+    static pooled_signal* take()
+    {
+        signal_pool& pool = local();
+        if (pooled_signal* p = pool.head)
+        {
+            pool.head = std::exchange(p->next, nullptr);
+            return p;
+        }
+        return new pooled_signal;
+    }
+
+    static void give(pooled_signal* p) noexcept
+    {
+        signal_pool& pool = local();
+        p->next = pool.head;
+        pool.head = p;
+    }
+
+    pooled_signal* head = nullptr;
 };
 
 /// The grace timer of a guard. Owned by its wait handler while a wait is
@@ -308,7 +361,7 @@ struct guard_recorder
         }
         // G7: "after its filters": the saved state's record is its in filter's
         // verdict; `type` is what its out filter let through.
-        g->relay_.emit(named(type | g->saved_state_.cancelled()));
+        g->relay_->signal.emit(named(type | g->saved_state_.cancelled()));
     }
 
     cancellation_guard* guard;
@@ -356,20 +409,31 @@ void cancellation_guard::enter()
     if (saved_state_.slot().is_connected())
     {
         // Everything that can throw (bad_alloc) comes before the coroutine changes.
-        net::cancellation_state substitute(relay_.slot(), detail::guard_in_filter{this},
-                                           detail::guard_out_filter{this});
+        relay_ = detail::signal_pool::take();
+        net::cancellation_state substitute;
+        try
+        {
+            substitute = net::cancellation_state(relay_->signal.slot(), detail::guard_in_filter{this},
+                                                 detail::guard_out_filter{this});
+            // E4: an operation started (not yet awaited) on the coroutine's
+            // slot keeps its handler; the guard then reads the saved record.
+            if (!saved_state_.slot().has_handler())
+            {
+                saved_state_.slot().template emplace<detail::guard_recorder>(this);
+                recorder_installed_ = true;
+            }
+            else
+                foreign_handler_ = true;
+        }
+        catch (...)
+        {
+            // The destructor does not run for a throwing constructor.
+            detail::signal_pool::give(std::exchange(relay_, nullptr));
+            throw;
+        }
         substitute_slot_ = substitute.slot();
         if (requested_ != net::cancellation_type::none)
-            relay_.emit(requested_); // Seed the union that nested guards read.
-        // E4: an operation started (not yet awaited) on the coroutine's slot
-        // keeps its handler; the guard then reads the saved record instead.
-        if (!saved_state_.slot().has_handler())
-        {
-            saved_state_.slot().template emplace<detail::guard_recorder>(this);
-            recorder_installed_ = true;
-        }
-        else
-            foreign_handler_ = true;
+            relay_->signal.emit(requested_); // Seed the union that nested guards read.
         *coroutine_.state = substitute;
     }
     // else: no slot, so no request can ever arrive; the flags are all there is.
@@ -397,6 +461,10 @@ cancellation_guard::~cancellation_guard()
             substitute_slot_.clear();
         give_back_state();
     }
+    // Its substitute state stays in the signal until the next guard on this
+    // thread builds its own over it; nothing emits on it before that.
+    if (relay_)
+        detail::signal_pool::give(relay_);
 }
 
 void cancellation_guard::on_request()
@@ -422,7 +490,7 @@ void cancellation_guard::on_timer() noexcept
     // T4: a marker was replaced by the operation's next handler.
     const net::cancellation_type_t what = requested_;
     if (what != net::cancellation_type::none && !marker_ && substitute_slot_.has_handler())
-        relay_.emit(what); // E1: the last touch of this guard.
+        relay_->signal.emit(what); // E1: the last touch of this guard.
 }
 
 void cancellation_guard::after_timer() noexcept
@@ -517,7 +585,7 @@ void cancellation_guard::cut(net::cancellation_type_t what) noexcept
     // T4: a step that is not pending now gets the request when it starts. The
     // marker goes in first, since nothing may touch the guard after the emit.
     place_marker();
-    relay_.emit(what); // E1: the last touch of this guard.
+    relay_->signal.emit(what); // E1: the last touch of this guard.
 }
 
 void cancellation_guard::release() noexcept

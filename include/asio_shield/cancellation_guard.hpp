@@ -40,6 +40,7 @@ struct guard_out_filter;
 struct guard_timer;
 struct guard_timer_handler;
 struct guard_redelivery_marker;
+struct pooled_signal;
 class guard_cancellation_op;
 class guard_cancellation_for_op;
 } // namespace detail
@@ -140,7 +141,10 @@ private:
 
     detail::coroutine_ref coroutine_;
     net::cancellation_state saved_state_;
-    net::cancellation_signal relay_;         // Parent of the substitute state.
+    // Parent of the substitute state: a signal of this thread's pool, which
+    // keeps its slot memory from one guard to the next (no allocation for
+    // nested guards); taken only when there is a slot to guard.
+    detail::pooled_signal* relay_ = nullptr;
     net::cancellation_slot substitute_slot_; // Detects a reset inside the scope.
     net::cancellation_type_t requested_ = net::cancellation_type::none;
     bool saved_throw_if_cancelled_;
