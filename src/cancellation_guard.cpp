@@ -117,17 +117,29 @@ struct pooled_signal
 /// substitute state is built in the slot of one of them: the state's memory
 /// (and that of the state it replaces) is reused rather than freed to Asio's
 /// per-thread cache, which holds only two blocks of slot memory, so a pair of
-/// nested guards costs no heap allocation either (G3). The pool grows to the
-/// deepest nesting seen on the thread and is freed when the thread ends.
+/// nested guards costs no heap allocation either (G3). The pool keeps at most
+/// `capacity` signals (guards that start on one thread and end on another
+/// move signals between pools) and is freed when the thread ends; a guard
+/// ended after that, by a static object's destructor, frees its own.
 struct signal_pool
 {
+    static constexpr int capacity = 16;
+
     signal_pool() = default;
     signal_pool(const signal_pool&) = delete;
     signal_pool& operator=(const signal_pool&) = delete;
     ~signal_pool()
     {
+        gone() = true;
         while (head)
             delete std::exchange(head, head->next);
+    }
+
+    /// Trivially destructible, so still readable after the pool is destroyed.
+    static bool& gone() noexcept
+    {
+        thread_local bool flag = false;
+        return flag;
     }
 
     static signal_pool& local() noexcept
@@ -138,23 +150,37 @@ struct signal_pool
 
     static pooled_signal* take()
     {
-        signal_pool& pool = local();
-        if (pooled_signal* p = pool.head)
+        if (!gone())
         {
-            pool.head = std::exchange(p->next, nullptr);
-            return p;
+            signal_pool& pool = local();
+            if (pooled_signal* p = pool.head)
+            {
+                pool.head = std::exchange(p->next, nullptr);
+                --pool.size;
+                return p;
+            }
         }
         return new pooled_signal;
     }
 
     static void give(pooled_signal* p) noexcept
     {
-        signal_pool& pool = local();
-        p->next = pool.head;
-        pool.head = p;
+        if (!gone())
+        {
+            signal_pool& pool = local();
+            if (pool.size < capacity)
+            {
+                p->next = pool.head;
+                pool.head = p;
+                ++pool.size;
+                return;
+            }
+        }
+        delete p;
     }
 
     pooled_signal* head = nullptr;
+    int size = 0;
 };
 
 /// The grace timer of a guard. Owned by its wait handler while a wait is
@@ -353,8 +379,12 @@ struct guard_recorder
         // a member after that, so the guard is taken first.
         cancellation_guard* g = guard;
         // T2: an enclosing guard's deadline passed; this scope ends with it.
-        // Once ended, requests and T4 deliveries pass on into the scope.
-        if (expiring_depth > 0 && !g->expired_)
+        // Once ended, requests and T4 deliveries pass on into the scope. Only
+        // a guard of the same coroutine thread (the same flags) is enclosed:
+        // a coroutine spawned on the guarded slot gets a request, which its
+        // own guards hold as usual, and never the other coroutine's timer.
+        if (expiring_depth > 0 && !g->expired_ && expiring_guard &&
+            expiring_guard->coroutine_.throw_if_cancelled == g->coroutine_.throw_if_cancelled)
         {
             g->expire_with_enclosing(type);
             return;
@@ -415,8 +445,14 @@ void cancellation_guard::enter()
         {
             substitute = net::cancellation_state(relay_->signal.slot(), detail::guard_in_filter{this},
                                                  detail::guard_out_filter{this});
+            substitute_slot_ = substitute.slot();
+            // Seed the union that nested guards read. For a grace guard this
+            // starts the timer, which can throw too.
+            if (requested_ != net::cancellation_type::none)
+                relay_->signal.emit(requested_);
             // E4: an operation started (not yet awaited) on the coroutine's
             // slot keeps its handler; the guard then reads the saved record.
+            // Last, since nothing may throw once the recorder points here.
             if (!saved_state_.slot().has_handler())
             {
                 saved_state_.slot().template emplace<detail::guard_recorder>(this);
@@ -427,13 +463,12 @@ void cancellation_guard::enter()
         }
         catch (...)
         {
-            // The destructor does not run for a throwing constructor.
+            // The destructor does not run for a throwing constructor; the
+            // constructor gives up the timer.
+            substitute_slot_ = net::cancellation_slot();
             detail::signal_pool::give(std::exchange(relay_, nullptr));
             throw;
         }
-        substitute_slot_ = substitute.slot();
-        if (requested_ != net::cancellation_type::none)
-            relay_->signal.emit(requested_); // Seed the union that nested guards read.
         *coroutine_.state = substitute;
     }
     // else: no slot, so no request can ever arrive; the flags are all there is.

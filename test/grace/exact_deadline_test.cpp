@@ -368,6 +368,47 @@ BOOST_AUTO_TEST_CASE(T4_plain_guard_ended_by_enclosing_deadline_cuts_the_next_st
     BOOST_TEST(done);
 }
 
+// T2, G1: a grace deadline ends the guards nested in its own coroutine, not
+// those of a coroutine spawned on the guarded slot. That child gets a request,
+// which its own guard holds as usual: its wait ends naturally, 100 ms after
+// the parent's deadline.
+BOOST_AUTO_TEST_CASE(T2_G1_deadline_does_not_end_a_spawned_coroutine_guard)
+{
+    net::io_context io;
+    manual_timer child_wait(io, 200ms), child_done(io, 10h);
+    net::cancellation_signal sig;
+    std::optional<error_code> child_result;
+    manual_clock::time_point child_at{};
+    bool done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        auto guard = co_await guard_cancellation_for(100ms);
+        const auto slot = (co_await net::this_coro::cancellation_state).slot();
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                auto child_guard = co_await asio_shield::guard_cancellation();
+                auto [ec] = co_await child_wait.async_wait(test::as_tuple(net::use_awaitable));
+                child_result = ec;
+                child_at = manual_clock::now();
+            },
+            net::bind_cancellation_slot(slot, [&](std::exception_ptr) { child_done.cancel(); }));
+        // A slot holds one handler: this wait binds none, leaving the child's
+        // there, and it ends only when the child does, so the parent ends last.
+        co_await child_done.async_wait(
+            net::bind_cancellation_slot(net::cancellation_slot(), test::as_tuple(net::use_awaitable)));
+    });
+    sig.emit(ctype::terminal);
+    settle(io);
+    advance_by(io, 100ms); // The parent's deadline: the child gets the request.
+    BOOST_TEST(!child_result.has_value());
+    expect_cut_at(io, manual_clock::start() + 200ms, [&] { return child_result.has_value(); });
+    BOOST_TEST_REQUIRE(child_result.has_value());
+    BOOST_TEST(!*child_result);
+    BOOST_TEST((child_at == manual_clock::start() + 200ms));
+    settle(io);
+    BOOST_TEST(done);
+}
+
 // T2, G2: after an outer deadline ended two nested guards, the coroutine has
 // its own state back once both scopes are over: it reports the request, and
 // its next co_await throws as in plain Asio.
