@@ -37,6 +37,10 @@ inline namespace ASIO_SHIELD_ABI {
  * `co_await` throws `operation_aborted` exactly as it would have without the
  * shield. With a partial mask, the unblocked part of a request is forwarded.
  *
+ * **Mask**: `shield(token)` gives `shield_t<Token>`, whose mask (every type)
+ * is part of its type; `shield(token, mask)` gives
+ * `shield_t<Token, net::cancellation_type_t>`, which holds the mask as a value.
+ *
  * **Thread safety**: as the wrapped token; `shield_t` holds no shared state.
  *
  * **Contract**: S1 (completes), S2 (transparent), S3 (starts even after
@@ -46,9 +50,14 @@ inline namespace ASIO_SHIELD_ABI {
  * **Versions**: the immediate executor is forwarded from Asio 1.27 (Boost 1.82).
  * `deferred` as an awaited operation needs Asio 1.24.
  */
-template <typename CompletionToken>
+template <typename CompletionToken, typename Mask = detail::every_type>
 class shield_t
 {
+    static_assert(std::is_same_v<Mask, detail::every_type> ||
+                      std::is_same_v<Mask, net::cancellation_type_t>,
+                  "asio_shield::shield_t<Token, Mask>: Mask is the default or "
+                  "net::cancellation_type_t.");
+
     static_assert(!std::is_void_v<CompletionToken>,
                   "asio_shield::shield(): this operation's executor names no default "
                   "completion token; pass one, as in shield(net::use_awaitable).");
@@ -61,13 +70,14 @@ public:
     /// Default-constructs the wrapped token and blocks every cancellation type.
     constexpr shield_t(default_constructor_tag = default_constructor_tag(),
                        CompletionToken token = CompletionToken())
-        : token_(static_cast<CompletionToken&&>(token)), blocked_types_(detail::all_types)
+        : token_(static_cast<CompletionToken&&>(token)),
+          blocked_types_(detail::default_mask<Mask>)
     {}
 
-    /// Wraps `token`; the operation never sees the bits in `blocked_types`.
+    /// Wraps `token`; the operation never sees the bits in `blocked_types`
+    /// (with the default `Mask`, every type: the argument cannot be given).
     template <typename T>
-    constexpr explicit shield_t(T&& token,
-                                net::cancellation_type_t blocked_types = detail::all_types)
+    constexpr explicit shield_t(T&& token, Mask blocked_types = detail::default_mask<Mask>)
         : token_(static_cast<T&&>(token)), blocked_types_(blocked_types)
     {}
 
@@ -103,7 +113,7 @@ public:
 
     // Public only so that the async_result specialisation can reach them; not API.
     CompletionToken token_;
-    net::cancellation_type_t blocked_types_;
+    [[no_unique_address]] Mask blocked_types_;
 };
 
 /// Shields the operation started with the returned token from cancellation.
@@ -113,15 +123,18 @@ public:
  * request shows up at the next unshielded `co_await` (S1, S4).
  *
  * `blocked_types` (default: terminal | partial | total) selects which types are
- * held back; the rest of a request still reaches the operation (S5).
+ * held back; the rest of a request still reaches the operation (S5). Without
+ * it the mask is part of the returned type, and the operation's handler
+ * carries no slot at all (S6).
  *
  * Note that `bind_cancellation_slot(slot, shield(token))` binds a new slot
  * *outside* the shield: the outermost binding wins, and the operation is then
  * cancellable through `slot`. Bind slots inside: `shield(bind_cancellation_slot(slot, token))`.
  */
+namespace detail {
+
 template <typename CompletionToken>
-[[nodiscard]] constexpr shield_t<std::decay_t<CompletionToken>>
-shield(CompletionToken&& token, net::cancellation_type_t blocked_types = detail::all_types)
+constexpr void check_shield_token() noexcept
 {
     using token_type = std::decay_t<CompletionToken>;
     static_assert(std::is_class_v<token_type> ||
@@ -130,7 +143,24 @@ shield(CompletionToken&& token, net::cancellation_type_t blocked_types = detail:
                   "asio_shield::shield(token): the argument is not a completion token. Pass a "
                   "completion token or handler such as net::use_awaitable, net::deferred, "
                   "net::detached or a callable.");
-    return shield_t<token_type>(static_cast<CompletionToken&&>(token), blocked_types);
+}
+
+} // namespace detail
+
+template <typename CompletionToken>
+[[nodiscard]] constexpr shield_t<std::decay_t<CompletionToken>> shield(CompletionToken&& token)
+{
+    detail::check_shield_token<CompletionToken>();
+    return shield_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token));
+}
+
+template <typename CompletionToken>
+[[nodiscard]] constexpr shield_t<std::decay_t<CompletionToken>, net::cancellation_type_t>
+shield(CompletionToken&& token, net::cancellation_type_t blocked_types)
+{
+    detail::check_shield_token<CompletionToken>();
+    return shield_t<std::decay_t<CompletionToken>, net::cancellation_type_t>(
+        static_cast<CompletionToken&&>(token), blocked_types);
 }
 
 /// Partial completion-token adapter: `shield()` with no token.
@@ -144,24 +174,18 @@ shield(CompletionToken&& token, net::cancellation_type_t blocked_types = detail:
 class partial_shield
 {
 public:
-    constexpr explicit partial_shield(
-        net::cancellation_type_t blocked_types = detail::all_types) noexcept
-        : blocked_types_(blocked_types)
-    {}
+    constexpr partial_shield() noexcept = default;
 
-    /// Adapts `token`, as `shield(token, blocked_types())` does.
+    /// Adapts `token`, as `shield(token)` does.
     template <typename CompletionToken>
     [[nodiscard]] constexpr shield_t<std::decay_t<CompletionToken>>
     operator()(CompletionToken&& token) const
     {
-        return shield_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token),
-                                                       blocked_types_);
+        return shield_t<std::decay_t<CompletionToken>>(static_cast<CompletionToken&&>(token));
     }
 
-    constexpr net::cancellation_type_t blocked_types() const noexcept { return blocked_types_; }
-
-    // Public only so that the async_result specialisation can reach it; not API.
-    net::cancellation_type_t blocked_types_;
+    /// Every type, as for `shield(token)`.
+    constexpr net::cancellation_type_t blocked_types() const noexcept { return detail::all_types; }
 };
 
 /// `shield()`: the partial form, for the I/O object's default completion token.

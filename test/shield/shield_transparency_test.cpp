@@ -451,4 +451,39 @@ BOOST_AUTO_TEST_CASE(S2_as_default_on_is_the_default_token)
     BOOST_TEST(done);
 }
 
+
+// S6: with the default mask the handler an operation receives is the wrapped
+// handler and nothing more (no slot handles to move along, no test at
+// completion), and it shows no slot; shield(token, mask) keeps its relay's.
+BOOST_AUTO_TEST_CASE(S6_default_shield_handler_is_the_wrapped_handler_alone)
+{
+    net::cancellation_signal signal;
+    result r;
+    auto bound = net::bind_cancellation_slot(signal.slot(), recorder{&r});
+    std::size_t seen_size = 0;
+    bool seen_connected = true;
+    auto start = [&](auto token) {
+        net::async_initiate<decltype(token), void(error_code, int)>(
+            [&](auto handler) {
+                seen_size = sizeof(handler);
+                seen_connected = net::get_associated_cancellation_slot(handler).is_connected();
+                std::move(handler)(error_code(), test::natural_value);
+            },
+            token);
+    };
+
+    static_assert(std::is_same_v<decltype(shield(bound)), shield_t<decltype(bound)>>);
+    start(shield(bound));
+    BOOST_TEST(seen_size == sizeof(bound));
+    BOOST_TEST(!seen_connected);
+    check_natural(r);
+
+    static_assert(std::is_same_v<decltype(shield(bound, ctype::terminal)),
+                                 shield_t<decltype(bound), net::cancellation_type_t>>);
+    start(shield(bound, ctype::terminal));
+    BOOST_TEST(seen_size > sizeof(bound));
+    BOOST_TEST(seen_connected);
+    BOOST_TEST(r.calls == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,6 +55,22 @@ constexpr bool blocks_everything(net::cancellation_type_t blocked) noexcept
     return uncovered(all_types, blocked) == net::cancellation_type::none;
 }
 
+/// The default mask of `shield(token)` as a type: every named bit, known at
+/// compile time, so that the handler and the S3 awaiter carry no mask, no
+/// slot and no check they would never use (S6). `shield(token, mask)` keeps
+/// the mask as a `net::cancellation_type_t` value.
+struct every_type
+{
+    constexpr operator net::cancellation_type_t() const noexcept { return all_types; }
+};
+
+/// A mask's value when none is given: every type.
+template <typename Mask>
+inline constexpr Mask default_mask = Mask(all_types);
+
+template <>
+inline constexpr every_type default_mask<every_type> = every_type();
+
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield

@@ -38,8 +38,10 @@ namespace detail {
 
 /// Copyable when `Handler` is (E2): the members besides the handler are two
 /// slot handles. A copy that is never invoked leaves the relay to the one
-/// that is; the relay itself lives in the outer slot.
-template <typename Handler>
+/// that is; the relay itself lives in the outer slot. `Mask` is
+/// `net::cancellation_type_t` (a mask known at run time, and shield_for) or
+/// `every_type` (the specialisation below).
+template <typename Handler, typename Mask = net::cancellation_type_t>
 class shield_handler
 {
 public:
@@ -92,8 +94,47 @@ private:
     net::cancellation_slot inner_;
 };
 
-/// shield's wrapper: no slot with every type blocked, a masking relay
-/// otherwise (S5).
+/// `shield(token)`'s handler: every type blocked at compile time, so the only
+/// member is the wrapped handler, and the operation sees no slot (S6).
+template <typename Handler>
+class shield_handler<Handler, every_type>
+{
+public:
+    using cancellation_slot_type = net::cancellation_slot;
+
+    /// E3, as above: a handler left in the outer slot by an earlier, completed
+    /// operation is removed.
+    template <typename H>
+    explicit shield_handler(H&& handler) : handler_(static_cast<H&&>(handler))
+    {
+        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
+        if (outer.is_connected() && outer.has_handler())
+            outer.clear();
+    }
+
+    cancellation_slot_type get_cancellation_slot() const noexcept
+    {
+        return cancellation_slot_type();
+    }
+
+    template <typename... Args>
+    void operator()(Args&&... args)
+    {
+        std::move(handler_)(static_cast<Args&&>(args)...);
+    }
+
+    Handler handler_;
+};
+
+template <typename Handler>
+shield_handler<std::decay_t<Handler>, every_type> make_shield_handler(Handler&& handler,
+                                                                      every_type)
+{
+    return shield_handler<std::decay_t<Handler>, every_type>(static_cast<Handler&&>(handler));
+}
+
+/// `shield(token, mask)`'s wrapper: no slot with every type blocked, a masking
+/// relay otherwise (S5).
 template <typename Handler>
 shield_handler<std::decay_t<Handler>> make_shield_handler(Handler&& handler,
                                                           net::cancellation_type_t blocked)
@@ -108,8 +149,8 @@ shield_handler<std::decay_t<Handler>> make_shield_handler(Handler&& handler,
 
 /// Forwards the continuation hint of the wrapped handler (the lookup that
 /// Asio's own wrappers do, spelled out rather than taken from Asio's detail).
-template <typename Handler>
-inline bool asio_handler_is_continuation(shield_handler<Handler>* this_handler)
+template <typename Handler, typename Mask>
+inline bool asio_handler_is_continuation(shield_handler<Handler, Mask>* this_handler)
 {
     using net::asio_handler_is_continuation;
     return asio_handler_is_continuation(std::addressof(this_handler->handler_));
@@ -121,18 +162,18 @@ inline bool asio_handler_is_continuation(shield_handler<Handler>* this_handler)
 
 /// S2: executor, allocator and (Asio >= 1.27) immediate executor are those of
 /// the wrapped handler; the slot comes from the member above.
-template <template <typename, typename> class Associator, typename Handler,
+template <template <typename, typename> class Associator, typename Handler, typename Mask,
           typename DefaultCandidate>
-struct asio_shield::net::associator<Associator, asio_shield::detail::shield_handler<Handler>,
+struct asio_shield::net::associator<Associator, asio_shield::detail::shield_handler<Handler, Mask>,
                                     DefaultCandidate> : Associator<Handler, DefaultCandidate>
 {
     static typename Associator<Handler, DefaultCandidate>::type
-    get(const asio_shield::detail::shield_handler<Handler>& h) noexcept
+    get(const asio_shield::detail::shield_handler<Handler, Mask>& h) noexcept
     {
         return Associator<Handler, DefaultCandidate>::get(h.handler_);
     }
 
-    static auto get(const asio_shield::detail::shield_handler<Handler>& h,
+    static auto get(const asio_shield::detail::shield_handler<Handler, Mask>& h,
                     const DefaultCandidate& c) noexcept
         -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler_, c))
     {

@@ -20,13 +20,15 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
-template <typename Result>
+/// `Mask` is `every_type` for `shield(token)`, `net::cancellation_type_t` for
+/// `shield(token, mask)`.
+template <typename Result, typename Mask>
 struct shield_result
 {
     using type = Result;
 
     template <typename R>
-    static R&& wrap(R&& r, net::cancellation_type_t) noexcept
+    static R&& wrap(R&& r, Mask) noexcept
     {
         return static_cast<R&&>(r);
     }

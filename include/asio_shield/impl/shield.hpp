@@ -53,14 +53,14 @@ using forwarded_token_t =
 /// S2: adapters that name the wrapped token's `return_type` (redirect_error,
 /// bind_allocator, bind_cancellation_slot in Asio 1.26) need one from us too;
 /// tokens without it (e.g. deferred) give none.
-template <typename InnerResult, typename = void>
+template <typename InnerResult, typename Mask, typename = void>
 struct shield_return_type
 {};
 
-template <typename InnerResult>
-struct shield_return_type<InnerResult, std::void_t<typename InnerResult::return_type>>
+template <typename InnerResult, typename Mask>
+struct shield_return_type<InnerResult, Mask, std::void_t<typename InnerResult::return_type>>
 {
-    using return_type = typename shield_result<typename InnerResult::return_type>::type;
+    using return_type = typename shield_result<typename InnerResult::return_type, Mask>::type;
 };
 
 /// The same for adapters that return the wrapped token's result unchanged.
@@ -103,9 +103,10 @@ using default_token_of_t = std::conditional_t<
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
 
-template <typename CompletionToken, typename... Signatures>
-class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, Signatures...>
-    : public asio_shield::detail::shield_return_type<async_result<CompletionToken, Signatures...>>
+template <typename CompletionToken, typename Mask, typename... Signatures>
+class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken, Mask>, Signatures...>
+    : public asio_shield::detail::shield_return_type<async_result<CompletionToken, Signatures...>,
+                                                     Mask>
 {
     static_assert(asio_shield::detail::token_fits_v<CompletionToken, Signatures...>,
                   "asio_shield::shield(token) / shield_for(duration, token): the wrapped token "
@@ -116,9 +117,10 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
     {
         using asio_shield::detail::initiation_base<Initiation>::initiation_base;
 
-        // blocked rides as an initiation argument, as redirect_error passes &ec.
+        // blocked rides as an initiation argument, as redirect_error passes &ec;
+        // with the default mask it is an empty object.
         template <typename Handler, typename... Args>
-        void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) &&
+        void operator()(Handler&& handler, Mask blocked, Args&&... args) &&
         {
             static_cast<Initiation&&> (*this)(
                 asio_shield::detail::make_shield_handler(static_cast<Handler&&>(handler), blocked),
@@ -126,7 +128,7 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
         }
 
         template <typename Handler, typename... Args>
-        void operator()(Handler&& handler, cancellation_type_t blocked, Args&&... args) const&
+        void operator()(Handler&& handler, Mask blocked, Args&&... args) const&
         {
             static_cast<const Initiation&> (*this)(
                 asio_shield::detail::make_shield_handler(static_cast<Handler&&>(handler), blocked),
@@ -142,12 +144,11 @@ class asio_shield::net::async_result<::asio_shield::shield_t<CompletionToken>, S
     template <typename Initiation, typename RawToken, typename... Args>
     using inner_result_t = decltype(async_initiate<inner_token_t<RawToken>, Signatures...>(
         std::declval<init_wrapper<std::decay_t<Initiation>>>(),
-        std::declval<inner_token_t<RawToken>&>(), std::declval<cancellation_type_t>(),
-        std::declval<Args>()...));
+        std::declval<inner_token_t<RawToken>&>(), std::declval<Mask>(), std::declval<Args>()...));
 
     template <typename Initiation, typename RawToken, typename... Args>
     using hook_t = asio_shield::detail::shield_result<
-        std::decay_t<inner_result_t<Initiation, RawToken, Args...>>>;
+        std::decay_t<inner_result_t<Initiation, RawToken, Args...>>, Mask>;
 
 public:
     // The return type is spelled out, as Asio's own adapters do: the C++20
@@ -163,7 +164,7 @@ public:
         // coroutine backend) so that a co_await in an already-cancelled
         // coroutine can still start them.
         // A prvalue, so that the deferred operation's type is the one spelled above.
-        using blocked_t = cancellation_type_t;
+        using blocked_t = Mask;
         if constexpr (std::is_void_v<inner_result_t<Initiation, RawToken, Args...>>)
             async_initiate<inner_token_t<RawToken>, Signatures...>(
                 init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
@@ -200,14 +201,13 @@ class asio_shield::net::async_result<::asio_shield::partial_shield, Signatures..
 
 public:
     template <typename Initiation, typename RawToken, typename... Args>
-    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
+    static auto initiate(Initiation&& initiation, RawToken&&, Args&&... args)
         -> decltype(async_initiate<::asio_shield::shield_t<token_t<Initiation>>, Signatures...>(
             static_cast<Initiation&&>(initiation),
             std::declval<::asio_shield::shield_t<token_t<Initiation>>&>(),
             static_cast<Args&&>(args)...))
     {
-        ::asio_shield::shield_t<token_t<Initiation>> shielded(token_t<Initiation>(),
-                                                              token.blocked_types_);
+        ::asio_shield::shield_t<token_t<Initiation>> shielded{token_t<Initiation>()};
         return async_initiate<::asio_shield::shield_t<token_t<Initiation>>, Signatures...>(
             static_cast<Initiation&&>(initiation), shielded, static_cast<Args&&>(args)...);
     }

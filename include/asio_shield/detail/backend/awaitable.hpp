@@ -179,6 +179,36 @@ inline void check_shielded_await(const coroutine_ref& ref, net::cancellation_typ
         throw_operation_aborted();
 }
 
+/// The check above, as an S3 awaiter carries it for its mask.
+template <typename Mask>
+class shielded_check
+{
+public:
+    template <typename Executor>
+    shielded_check(net::detail::awaitable_frame_base<Executor>* frame, Mask blocked) noexcept
+        : ref_(coroutine_of(frame)), blocked_(blocked)
+    {}
+
+    void operator()() const { check_shielded_await(ref_, blocked_); }
+
+private:
+    coroutine_ref ref_;
+    net::cancellation_type_t blocked_;
+};
+
+/// With every type blocked nothing recorded can make a shielded `co_await`
+/// throw: no lookup, no check.
+template <>
+class shielded_check<every_type>
+{
+public:
+    template <typename Executor>
+    shielded_check(net::detail::awaitable_frame_base<Executor>*, every_type) noexcept
+    {}
+
+    void operator()() const noexcept {}
+};
+
 /// Base for the types that route `co_await` through the unchecked
 /// await_transform overload (I4). The call operator only makes that overload
 /// viable; the awaiter returned by `make_awaiter` replaces the one Asio builds.
@@ -214,27 +244,30 @@ inline constexpr bool is_unchecked_awaitable_v =
 /// S3 for `shield(use_awaitable)`: still an `awaitable<T, Executor>` (so `||`,
 /// `&&` and `co_spawn` take it, by slicing), but a direct `co_await` skips the
 /// check when the mask covers what was recorded.
-template <typename T, typename Executor>
+template <typename T, typename Executor, typename Mask = net::cancellation_type_t>
 class shielded_awaitable : public net::awaitable<T, Executor>, public unchecked_awaitable_base
 {
 public:
     using unchecked_awaitable_base::operator();
 
-    shielded_awaitable(net::awaitable<T, Executor>&& a, net::cancellation_type_t blocked) noexcept
+    shielded_awaitable(net::awaitable<T, Executor>&& a, Mask blocked) noexcept
         : net::awaitable<T, Executor>(std::move(a)), blocked_(blocked)
     {}
 
+    /// Built in place over the `co_await` operand, which outlives it (the
+    /// operand is a temporary of the same full-expression), so the awaitable
+    /// is not moved again.
     class awaiter
     {
     public:
-        awaiter(net::awaitable<T, Executor>&& a, coroutine_ref ref,
-                net::cancellation_type_t blocked) noexcept
-            : awaitable_(std::move(a)), ref_(ref), blocked_(blocked)
+        awaiter(net::awaitable<T, Executor>& a, net::detail::awaitable_frame_base<Executor>* frame,
+                Mask blocked) noexcept
+            : awaitable_(a), check_(frame, blocked)
         {}
 
         bool await_ready()
         {
-            check_shielded_await(ref_, blocked_);
+            check_();
             return awaitable_.await_ready(); // I5
         }
 
@@ -247,19 +280,17 @@ public:
         T await_resume() { return awaitable_.await_resume(); } // I5
 
     private:
-        net::awaitable<T, Executor> awaitable_;
-        coroutine_ref ref_;
-        net::cancellation_type_t blocked_;
+        net::awaitable<T, Executor>& awaitable_;
+        [[no_unique_address]] shielded_check<Mask> check_;
     };
 
     awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
     {
-        return awaiter(static_cast<net::awaitable<T, Executor>&&>(*this), coroutine_of(frame),
-                       blocked_);
+        return awaiter(*this, frame, blocked_);
     }
 
 private:
-    net::cancellation_type_t blocked_;
+    [[no_unique_address]] Mask blocked_;
 };
 
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
@@ -267,15 +298,13 @@ private:
 /// S3 for `shield(deferred)`: still an async operation for every completion
 /// token (so `parallel_group` takes it), but `co_await` inside an awaitable
 /// skips the check when the mask covers what was recorded.
-template <typename Op>
+template <typename Op, typename Mask = net::cancellation_type_t>
 class shielded_operation : public unchecked_awaitable_base
 {
 public:
     using unchecked_awaitable_base::operator();
 
-    shielded_operation(Op&& op, net::cancellation_type_t blocked)
-        : op_(std::move(op)), blocked_(blocked)
-    {}
+    shielded_operation(Op&& op, Mask blocked) : op_(std::move(op)), blocked_(blocked) {}
 
     /// Launch with any completion token except Asio's probe (I7), so that
     /// `co_await` in an awaitable does not see an ordinary async operation.
@@ -299,6 +328,9 @@ public:
     Op operation() && { return std::move(op_); }
     const Op& operation() const& noexcept { return op_; }
 
+    /// Built in place over the `co_await` operand, which outlives it (a
+    /// temporary of the same full-expression): Asio's awaiter refers to the
+    /// operand's operation, as it refers to a plain deferred operation.
     template <typename Executor>
     class awaiter
     {
@@ -306,27 +338,25 @@ public:
             typename net::completion_signature_of<Op>::type, Op, Executor>;
 
     public:
-        awaiter(Op&& op, net::detail::awaitable_frame_base<Executor>* frame,
-                net::cancellation_type_t blocked
+        awaiter(Op& op, net::detail::awaitable_frame_base<Executor>* frame, Mask blocked
 #if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
                 ,
                 const net::detail::source_location& location // I6, handler tracking
 #endif
                 )
-            : op_(std::move(op)), ref_(coroutine_of(frame)), blocked_(blocked),
-              async_op_(std::move(op_), frame
+            : check_(frame, blocked), async_op_(std::move(op), frame
 #if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
-                        ,
-                        location
+                                                ,
+                                                location
 #endif
-              )
+                                      )
         {}
         awaiter(const awaiter&) = delete;
         awaiter& operator=(const awaiter&) = delete;
 
         bool await_ready()
         {
-            check_shielded_await(ref_, blocked_);
+            check_();
             return async_op_.await_ready();
         }
 
@@ -342,9 +372,7 @@ public:
         }
 
     private:
-        Op op_; // async_op_ keeps a reference to it.
-        coroutine_ref ref_;
-        net::cancellation_type_t blocked_;
+        [[no_unique_address]] shielded_check<Mask> check_;
         async_op async_op_;
     };
 
@@ -357,7 +385,7 @@ public:
 #endif
             ) &&
     {
-        return awaiter<Executor>(std::move(op_), frame, blocked_
+        return awaiter<Executor>(op_, frame, blocked_
 #if defined(ASIO_SHIELD_AWAITABLE_ASYNC_OP_TAKES_LOCATION)
                                  ,
                                  location
@@ -367,34 +395,32 @@ public:
 
 private:
     Op op_;
-    net::cancellation_type_t blocked_;
+    [[no_unique_address]] Mask blocked_;
 };
 
 #endif // defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
 
 // S3 registration: what shield's async_result returns for the awaitable's
 // result types (detail/shield_result.hpp has the identity for all others).
-template <typename T, typename Executor>
-struct shield_result<net::awaitable<T, Executor>>
+template <typename T, typename Executor, typename Mask>
+struct shield_result<net::awaitable<T, Executor>, Mask>
 {
-    static shielded_awaitable<T, Executor> wrap(net::awaitable<T, Executor>&& a,
-                                                net::cancellation_type_t blocked) noexcept
+    using type = shielded_awaitable<T, Executor, Mask>;
+
+    static type wrap(net::awaitable<T, Executor>&& a, Mask blocked) noexcept
     {
-        return shielded_awaitable<T, Executor>(std::move(a), blocked);
+        return type(std::move(a), blocked);
     }
-    using type = shielded_awaitable<T, Executor>;
 };
 
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
-template <typename Signature, typename Initiation, typename... InitArgs>
-struct shield_result<net::deferred_async_operation<Signature, Initiation, InitArgs...>>
+template <typename Signature, typename Initiation, typename... InitArgs, typename Mask>
+struct shield_result<net::deferred_async_operation<Signature, Initiation, InitArgs...>, Mask>
 {
     using op_type = net::deferred_async_operation<Signature, Initiation, InitArgs...>;
-    static shielded_operation<op_type> wrap(op_type&& op, net::cancellation_type_t blocked)
-    {
-        return shielded_operation<op_type>(std::move(op), blocked);
-    }
-    using type = shielded_operation<op_type>;
+    using type = shielded_operation<op_type, Mask>;
+
+    static type wrap(op_type&& op, Mask blocked) { return type(std::move(op), blocked); }
 };
 #endif
 
@@ -510,6 +536,7 @@ void internals_selftest()
     [[maybe_unused]] void (*thrower)() = &throw_operation_aborted; // I8
     // I4, I5 as S3 and the guard use them, with the user's macros.
     [[maybe_unused]] auto s3_awaitable = &shielded_awaitable<int, Executor>::make_awaiter;
+    [[maybe_unused]] auto s3_full = &shielded_awaitable<int, Executor, every_type>::make_awaiter;
     [[maybe_unused]] auto guard_entry = &guard_cancellation_op::make_awaiter<Executor>;
     [[maybe_unused]] auto guard_for_entry = &guard_cancellation_for_op::make_awaiter<Executor>;
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
@@ -518,6 +545,8 @@ void internals_selftest()
     // argument where this Asio takes one).
     using op = net::deferred_async_operation<void(), probe_initiation>;
     [[maybe_unused]] auto s3_operation = &shielded_operation<op>::template make_awaiter<Executor>;
+    [[maybe_unused]] auto s3_full_op =
+        &shielded_operation<op, every_type>::template make_awaiter<Executor>;
     static_assert(!net::is_async_operation<shielded_operation<op>>::value); // I7
 #endif
 }
@@ -558,8 +587,9 @@ inline detail::guard_cancellation_for_op guard_cancellation_for(grace_budget& bu
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
 /// The deferred pipe, `op(shield(deferred)) | deferred(...)`, takes a shielded
 /// operation as its head (C4).
-template <typename Op>
-struct asio_shield::net::is_deferred<asio_shield::detail::shielded_operation<Op>> : std::true_type
+template <typename Op, typename Mask>
+struct asio_shield::net::is_deferred<asio_shield::detail::shielded_operation<Op, Mask>>
+    : std::true_type
 {};
 #endif
 
