@@ -22,15 +22,18 @@ namespace detail {
 
 /// `Mask` is `every_type` for `shield(token)`, `net::cancellation_type_t` for
 /// `shield(token, mask)`.
+/// `wrap(start, mask)` returns the shielded result; `start()` starts the
+/// operation and returns the wrapped token's result, as a prvalue, so that
+/// the wrapper can be built around it in place.
 template <typename Result, typename Mask>
 struct shield_result
 {
     using type = Result;
 
-    template <typename R>
-    static R&& wrap(R&& r, Mask) noexcept
+    template <typename Start>
+    static type wrap(Start&& start, Mask)
     {
-        return static_cast<R&&>(r);
+        return static_cast<Start&&>(start)();
     }
 };
 

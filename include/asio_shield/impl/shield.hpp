@@ -170,10 +170,16 @@ public:
                 init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
                 token.token_, blocked_t(token.blocked_types_), static_cast<Args&&>(args)...);
         else
+            // The hook calls `start` where the result is to live, so that the
+            // wrapper is built around it without moving it (S6).
             return hook_t<Initiation, RawToken, Args...>::wrap(
-                async_initiate<inner_token_t<RawToken>, Signatures...>(
-                    init_wrapper<std::decay_t<Initiation>>(static_cast<Initiation&&>(initiation)),
-                    token.token_, blocked_t(token.blocked_types_), static_cast<Args&&>(args)...),
+                [&]() -> inner_result_t<Initiation, RawToken, Args...> {
+                    return async_initiate<inner_token_t<RawToken>, Signatures...>(
+                        init_wrapper<std::decay_t<Initiation>>(
+                            static_cast<Initiation&&>(initiation)),
+                        token.token_, blocked_t(token.blocked_types_),
+                        static_cast<Args&&>(args)...);
+                },
                 token.blocked_types_);
     }
 };

@@ -304,7 +304,11 @@ class shielded_operation : public unchecked_awaitable_base
 public:
     using unchecked_awaitable_base::operator();
 
-    shielded_operation(Op&& op, Mask blocked) : op_(std::move(op)), blocked_(blocked) {}
+    /// Built around the operation that `start()` returns, without moving it.
+    template <typename Start>
+    shielded_operation(Start&& start, Mask blocked)
+        : op_(static_cast<Start&&>(start)()), blocked_(blocked)
+    {}
 
     /// Launch with any completion token except Asio's probe (I7), so that
     /// `co_await` in an awaitable does not see an ordinary async operation.
@@ -407,9 +411,10 @@ struct shield_result<net::awaitable<T, Executor>, Mask>
 {
     using type = shielded_awaitable<T, Executor, Mask>;
 
-    static type wrap(net::awaitable<T, Executor>&& a, Mask blocked) noexcept
+    template <typename Start>
+    static type wrap(Start&& start, Mask blocked)
     {
-        return type(std::move(a), blocked);
+        return type(static_cast<Start&&>(start)(), blocked);
     }
 };
 
@@ -420,7 +425,11 @@ struct shield_result<net::deferred_async_operation<Signature, Initiation, InitAr
     using op_type = net::deferred_async_operation<Signature, Initiation, InitArgs...>;
     using type = shielded_operation<op_type, Mask>;
 
-    static type wrap(op_type&& op, Mask blocked) { return type(std::move(op), blocked); }
+    template <typename Start>
+    static type wrap(Start&& start, Mask blocked)
+    {
+        return type(static_cast<Start&&>(start), blocked);
+    }
 };
 #endif
 
