@@ -44,6 +44,9 @@
 #include <boost/asio/cancellation_signal.hpp>
 #endif
 
+#include <type_traits>
+#include <utility>
+
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
@@ -100,6 +103,14 @@ public:
                    Observer observer = Observer()) noexcept
         : blocked_(named(blocked)), deadline_(static_cast<Deadline&&>(deadline)),
           observer_(static_cast<Observer&&>(observer))
+    {}
+
+    /// Builds the deadline in place from `args`, so that its executor is
+    /// copied once, not copied and then moved twice (S6).
+    template <typename... DeadlineArgs>
+    relay(net::cancellation_type_t blocked, std::in_place_t, DeadlineArgs&&... args) noexcept(
+        std::is_nothrow_constructible_v<Deadline, DeadlineArgs&&...>)
+        : blocked_(named(blocked)), deadline_(static_cast<DeadlineArgs&&>(args)...), observer_()
     {}
 
     relay(const relay&) = delete;

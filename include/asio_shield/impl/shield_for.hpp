@@ -110,9 +110,8 @@ shield_handler<std::decay_t<Handler>> make_grace_handler(Handler&& handler,
         static_cast<Handler&&>(handler),
         [&](net::cancellation_slot outer, const std::decay_t<Handler>& h) {
             return outer
-                .template emplace<relay_type>(blocked,
-                                              grace_deadline<Executor, allocator_type>(
-                                                  grace, ex, net::get_associated_allocator(h)))
+                .template emplace<relay_type>(blocked, std::in_place, grace, ex,
+                                              net::get_associated_allocator(h))
                 .slot();
         });
 }
