@@ -55,6 +55,15 @@ auto by_hand(Token token)
     return net::bind_cancellation_slot(net::cancellation_slot(), std::move(token));
 }
 
+/// The floor of a completion-token adapter: one that only binds an empty slot
+/// to the handler the operation receives, and nothing else (it gives up S3).
+/// For `deferred`, which Asio 1.26's `bind_cancellation_slot` cannot wrap.
+template <typename Token>
+struct hidden_slot_t
+{
+    Token token;
+};
+
 /// Runs `body` as a coroutine with a connected parent slot and runs the
 /// io_context until it is out of work; rethrows what escaped the coroutine.
 inline void run_coroutine(net::io_context& io, net::awaitable<void> body)
@@ -84,6 +93,8 @@ auto wrap(Token token)
 {
     if constexpr (How == how::plain)
         return token;
+    else if constexpr (How == how::by_hand && std::is_same_v<Token, net::deferred_t>)
+        return hidden_slot_t<Token>{token};
     else if constexpr (How == how::by_hand)
         return by_hand(std::move(token));
     else if constexpr (How == how::shield)
@@ -334,6 +345,8 @@ bool run(std::string_view name, Loop& loop)
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
     if (name == "post_deferred_plain")
         return co(post_deferred<how::plain>(loop));
+    if (name == "post_deferred_by_hand")
+        return co(post_deferred<how::by_hand>(loop));
     if (name == "post_deferred_shield")
         return co(post_deferred<how::shield>(loop));
     if (name == "post_deferred_shield_for")
@@ -394,6 +407,7 @@ inline constexpr std::string_view names[] = {
     "post_awaitable_shield_for",
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
     "post_deferred_plain",
+    "post_deferred_by_hand",
     "post_deferred_shield",
     "post_deferred_shield_for",
 #endif
@@ -425,5 +439,31 @@ inline constexpr std::string_view names[] = {
 };
 
 } // namespace bench
+
+/// `hidden_slot_t`: the initiation receives the handler bound to an empty slot.
+template <typename Token, typename... Signatures>
+struct bench::net::async_result<bench::hidden_slot_t<Token>, Signatures...>
+{
+    template <typename Initiation>
+    struct hiding : Initiation
+    {
+        template <typename Handler, typename... Args>
+        void operator()(Handler&& handler, Args&&... args) &&
+        {
+            static_cast<Initiation&&>(*this)(
+                bench::net::bind_cancellation_slot(bench::net::cancellation_slot(),
+                                                   static_cast<Handler&&>(handler)),
+                static_cast<Args&&>(args)...);
+        }
+    };
+
+    template <typename Initiation, typename RawToken, typename... Args>
+    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args)
+    {
+        return bench::net::async_initiate<Token, Signatures...>(
+            hiding<std::decay_t<Initiation>>{static_cast<Initiation&&>(initiation)}, token.token,
+            static_cast<Args&&>(args)...);
+    }
+};
 
 #endif
