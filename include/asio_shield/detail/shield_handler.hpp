@@ -36,6 +36,17 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
+/// E3: a handler left in `handler`'s slot by an earlier, completed operation
+/// is removed, as a plain operation would replace it, so that a later emit
+/// cannot call it.
+template <typename Handler>
+void remove_stale_handler(const Handler& handler) noexcept
+{
+    net::cancellation_slot outer = net::get_associated_cancellation_slot(handler);
+    if (outer.is_connected() && outer.has_handler())
+        outer.clear();
+}
+
 /// Copyable when `Handler` is (E2): the members besides the handler are two
 /// slot handles. A copy that is never invoked leaves the relay to the one
 /// that is; the relay itself lives in the outer slot. `Mask` is
@@ -48,15 +59,11 @@ public:
     using cancellation_slot_type = net::cancellation_slot;
 
     /// Every type blocked: the operation sees no connected slot, so it
-    /// installs no cancellation handler (S6). E3: a handler left in the outer
-    /// slot by an earlier, completed operation is removed, as a plain
-    /// operation would replace it, so that a later emit cannot call it.
+    /// installs no cancellation handler (S6); a stale handler goes (E3).
     template <typename H>
     explicit shield_handler(H&& handler) : handler_(static_cast<H&&>(handler))
     {
-        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
-        if (outer.is_connected() && outer.has_handler())
-            outer.clear();
+        remove_stale_handler(handler_);
     }
 
     /// The operation sees the slot of the relay that `install(outer, handler)`
@@ -102,14 +109,10 @@ class shield_handler<Handler, every_type>
 public:
     using cancellation_slot_type = net::cancellation_slot;
 
-    /// E3, as above: a handler left in the outer slot by an earlier, completed
-    /// operation is removed.
     template <typename H>
     explicit shield_handler(H&& handler) : handler_(static_cast<H&&>(handler))
     {
-        net::cancellation_slot outer = net::get_associated_cancellation_slot(handler_);
-        if (outer.is_connected() && outer.has_handler())
-            outer.clear();
+        remove_stale_handler(handler_);
     }
 
     cancellation_slot_type get_cancellation_slot() const noexcept
