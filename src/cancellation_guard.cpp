@@ -301,16 +301,6 @@ struct guard_out_filter
     }
 };
 
-/// Takes the recorder's place in the saved state's child slot when a guard
-/// ends. Emplacing it reuses the slot's memory, where clear() would free it:
-/// the next operation of the coroutine reuses it again, so a guard around an
-/// operation costs no heap allocation even when Asio's small per-thread cache
-/// of slot memory is full.
-struct inert_handler
-{
-    void operator()(net::cancellation_type_t) const noexcept {}
-};
-
 /// The active guards of every coroutine thread, innermost first, in intrusive
 /// lists hashed by the coroutine (its state's address): no allocation, so the
 /// allocation counts of debug builds stay those of release builds. Used only
@@ -682,8 +672,12 @@ void cancellation_guard::give_back_state() noexcept
     const bool saved_alive = recorder_installed_ || (foreign_handler_ && !reset);
     if (saved_alive)
         requested_ |= detail::named(saved_state_.cancelled());
+    // The slot is left free, as an awaited operation leaves it: a handler
+    // left in it would look like an operation's to the next guard, which
+    // would then not install its recorder (E4) and miss the requests of its
+    // scope (T2, G7).
     if (recorder_installed_)
-        saved_state_.slot().template emplace<detail::inert_handler>();
+        saved_state_.slot().clear();
     // G4: a reset_cancellation_state inside the scope replaced the state
     // for good; keep it.
     if (!reset)

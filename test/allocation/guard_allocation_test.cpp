@@ -126,9 +126,10 @@ BOOST_AUTO_TEST_CASE(G1_guard_enter_exit_adds_no_heap_allocation)
 }
 
 // G1 with an operation that installs a cancellation handler (a timer wait, as
-// every timer and socket operation does): still no heap allocation. (It cost
-// 2 per operation while a guard's end freed the slot memory its recorder sat
-// in: Asio's per-thread cache keeps only two such blocks.)
+// every timer and socket operation does): still no heap allocation. The
+// recorder's block of slot memory and the operation's go through Asio's
+// per-thread cache, which keeps two such blocks; the substitute state's stays
+// in the guard's pooled signal.
 BOOST_AUTO_TEST_CASE(G1_guard_with_slot_using_operation_adds_no_heap_allocation,
                      *boost::unit_test::precondition(test::heap_counter_available))
 {

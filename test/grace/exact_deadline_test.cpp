@@ -162,6 +162,43 @@ BOOST_AUTO_TEST_CASE(T2_guard_cuts_the_scope_exactly_at_the_deadline)
     BOOST_TEST(done);
 }
 
+// T2: a guard entered right after another one in the same coroutine (nothing
+// awaited in between) still hears a request made during its scope, and cuts
+// exactly at the end of its grace period. (The earlier guard's exit once left
+// a handler in the coroutine's slot, which the next guard took for an
+// operation's and so never started its timer.)
+BOOST_AUTO_TEST_CASE(T2_guard_after_another_guard_cuts_exactly_at_the_deadline)
+{
+    net::io_context io;
+    net::cancellation_signal sig;
+    std::optional<error_code> result;
+    manual_clock::time_point at{};
+    bool expired = false, done = false;
+    spawn_with_signal(io, sig, done, [&]() -> net::awaitable<void> {
+        const auto ex = co_await net::this_coro::executor;
+        {
+            auto first = co_await asio_shield::guard_cancellation();
+            co_await net::post(ex, net::use_awaitable);
+        }
+        auto guard = co_await guard_cancellation_for(100ms);
+        manual_timer t(ex, 10h);
+        auto [ec] = co_await t.async_wait(test::as_tuple(net::use_awaitable));
+        result = ec;
+        at = manual_clock::now();
+        expired = guard.expired();
+    });
+    advance_by(io, 20ms);
+    const auto requested = manual_clock::now();
+    sig.emit(ctype::terminal);
+    settle(io);
+    expect_cut_at(io, manual_clock::now() + 100ms, [&] { return result.has_value(); });
+    BOOST_TEST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == net::error::operation_aborted);
+    BOOST_TEST((at == requested + 100ms));
+    BOOST_TEST(expired);
+    BOOST_TEST(done);
+}
+
 // T2: a request recorded before entry starts the grace period at entry, not
 // at the request.
 BOOST_AUTO_TEST_CASE(T2_guard_request_before_entry_starts_the_deadline_at_entry)

@@ -291,6 +291,24 @@ SIGNAL_TEST_CASE(G7_union_of_partial_then_terminal)
     BOOST_TEST(RECORDED() == ct::terminal); // Asio's own record: the last one
 }
 
+// G7 for a guard entered right after another one, with nothing awaited in
+// between: a request made during its scope is in its union and in
+// this_coro::cancellation_state. (The earlier guard's exit once left a handler
+// in the coroutine's slot, which the next guard took for an operation's.)
+SIGNAL_TEST_CASE(G7_guard_after_another_guard_reports_requests_during_it)
+{
+    requester r(io.get_executor(), sig);
+    {
+        auto first = co_await guard_cancellation();
+        co_await net::post(io, net::use_awaitable);
+    }
+    auto guard = co_await guard_cancellation();
+    r.soon(ct::terminal);
+    co_await net::post(io, net::use_awaitable);
+    BOOST_TEST(guard.cancellation_requested() == ct::terminal);
+    BOOST_TEST(RECORDED() == ct::terminal);
+}
+
 SIGNAL_TEST_CASE(G7_reports_request_recorded_before_guard)
 {
     requester r(io.get_executor(), sig);
