@@ -125,62 +125,68 @@ struct signal_pool
 {
     static constexpr int capacity = 16;
 
-    signal_pool() = default;
-    signal_pool(const signal_pool&) = delete;
-    signal_pool& operator=(const signal_pool&) = delete;
-    ~signal_pool()
-    {
-        gone() = true;
-        while (head)
-            delete std::exchange(head, head->next);
-    }
+    pooled_signal* head;
+    int size;
+    bool gone;  // The thread's signals are freed; guards free their own.
+    bool armed; // The reaper below will free them when the thread ends.
 
-    /// Trivially destructible, so still readable after the pool is destroyed.
-    static bool& gone() noexcept
-    {
-        thread_local bool flag = false;
-        return flag;
-    }
-
+    /// Trivially constructible and destructible, so that a guard reaches it
+    /// without a thread-local initialisation check, and it is still readable
+    /// after the reaper ran.
     static signal_pool& local() noexcept
     {
-        thread_local signal_pool pool;
+        static constinit thread_local signal_pool pool{nullptr, 0, false, false};
         return pool;
+    }
+
+    struct reaper
+    {
+        reaper() = default;
+        reaper(const reaper&) = delete;
+        reaper& operator=(const reaper&) = delete;
+        ~reaper()
+        {
+            signal_pool& pool = local();
+            pool.gone = true;
+            while (pool.head)
+                delete std::exchange(pool.head, pool.head->next);
+            pool.size = 0;
+        }
+    };
+
+    /// Registers the reaper, the first time a signal is kept on this thread.
+    static void arm() noexcept
+    {
+        [[maybe_unused]] static thread_local reaper r;
+        local().armed = true;
     }
 
     static pooled_signal* take()
     {
-        if (!gone())
+        signal_pool& pool = local();
+        if (pooled_signal* p = pool.head) // Empty once the reaper ran.
         {
-            signal_pool& pool = local();
-            if (pooled_signal* p = pool.head)
-            {
-                pool.head = std::exchange(p->next, nullptr);
-                --pool.size;
-                return p;
-            }
+            pool.head = std::exchange(p->next, nullptr);
+            --pool.size;
+            return p;
         }
         return new pooled_signal;
     }
 
     static void give(pooled_signal* p) noexcept
     {
-        if (!gone())
+        signal_pool& pool = local();
+        if (!pool.gone && pool.size < capacity)
         {
-            signal_pool& pool = local();
-            if (pool.size < capacity)
-            {
-                p->next = pool.head;
-                pool.head = p;
-                ++pool.size;
-                return;
-            }
+            if (!pool.armed)
+                arm();
+            p->next = pool.head;
+            pool.head = p;
+            ++pool.size;
+            return;
         }
         delete p;
     }
-
-    pooled_signal* head = nullptr;
-    int size = 0;
 };
 
 /// The grace timer of a guard. Owned by its wait handler while a wait is
@@ -498,7 +504,7 @@ void cancellation_guard::on_request()
         detail::named(requested_) != net::cancellation_type::none)
     {
         // T2, T3: one timer, on the coroutine's executor, from the first request.
-        timer_ = new detail::guard_timer(grace_executor_, this);
+        timer_ = new detail::guard_timer(*grace_executor_, this);
         timer_->timer.expires_at(grace_.due()); // T2, T6
         timer_->waiting = true;
         timer_->timer.async_wait(detail::guard_timer_handler(timer_));
@@ -558,11 +564,9 @@ void cancellation_guard::call_back_soon() noexcept
     }
 }
 
-void cancellation_guard::detach_timer() noexcept
+void cancellation_guard::drop_timer() noexcept
 {
     detail::guard_timer* t = std::exchange(timer_, nullptr);
-    if (!t)
-        return;
     // A pending or running wait handler frees it; it must not reach back.
     t->guard = nullptr;
     if (t->waiting)

@@ -28,6 +28,7 @@
 #endif
 
 #include <chrono>
+#include <optional>
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
@@ -137,7 +138,12 @@ private:
     void end(bool restore) noexcept;
     void close_scope(bool restore) noexcept;
     void give_back_state() noexcept;
-    void detach_timer() noexcept;
+    void detach_timer() noexcept
+    {
+        if (timer_)
+            drop_timer();
+    }
+    void drop_timer() noexcept;
 
     detail::coroutine_ref coroutine_;
     net::cancellation_state saved_state_;
@@ -157,7 +163,8 @@ private:
     bool state_kept_ = false; // The substitute is still to be given back.
     bool has_grace_ = false;
     detail::grace_spec grace_{};
-    net::any_io_executor grace_executor_;  // T3: the coroutine's executor.
+    // T3: the coroutine's executor; only a guard with a grace period has one.
+    std::optional<net::any_io_executor> grace_executor_;
     // Only once a request arrived; kept after the deadline for T4's call backs.
     detail::guard_timer* timer_ = nullptr;
     // T4: after a deadline, the guard whose timer calls back (this one, or the
