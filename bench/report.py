@@ -74,6 +74,8 @@ SECTIONS = [
         ("two nested guards (G3), relative to no guard", "guard_nested", "guard_none", ("alloc", 0)),
         ("guard around a timer wait, relative to the bare wait", "guard_timer",
          "timer_awaitable_plain", ("alloc", 0)),
+        ("two nested guards around a timer wait, relative to the bare wait", "guard_nested_timer",
+         "timer_awaitable_plain", ("alloc", 0)),
         ("`guard_cancellation_for(1h)`, no request (T2), relative to `guard_cancellation()`",
          "guard_for", "guard", ("alloc", 0)),
     ]),

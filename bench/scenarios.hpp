@@ -235,6 +235,22 @@ net::awaitable<void> guard_timer(Loop& loop)
     }
 }
 
+/// G3 around an operation that installs a cancellation handler: the outer
+/// guard's recorder, the inner guard's and the timer's handler are three
+/// blocks of slot memory in flight.
+template <typename Loop>
+net::awaitable<void> nested_guard_timer(Loop& loop)
+{
+    net::steady_timer timer(co_await net::this_coro::executor);
+    while (loop.KeepRunning())
+    {
+        auto outer = co_await asio_shield::guard_cancellation();
+        auto inner = co_await asio_shield::guard_cancellation();
+        timer.expires_after(0ns);
+        co_await timer.async_wait(net::use_awaitable);
+    }
+}
+
 template <typename Loop>
 net::awaitable<void> guard_for_post(Loop& loop)
 {
@@ -382,6 +398,8 @@ bool run(std::string_view name, Loop& loop)
         return co(nested_guard_post(loop));
     if (name == "guard_timer")
         return co(guard_timer(loop));
+    if (name == "guard_nested_timer")
+        return co(nested_guard_timer(loop));
     if (name == "guard_for")
         return co(guard_for_post(loop));
     if (name == "guard_public_api_toggle")
@@ -428,6 +446,7 @@ inline constexpr std::string_view names[] = {
     "guard",
     "guard_nested",
     "guard_timer",
+    "guard_nested_timer",
     "guard_for",
     "guard_public_api_toggle",
     "echo_plain",
