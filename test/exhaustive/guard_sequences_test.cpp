@@ -1,7 +1,9 @@
 // G1, G2, G3, G7 over every sequence of up to four cancellation requests.
 //
-// The coroutine enters a guard, a nested guard inside it, leaves the nested
-// one, then ends the outer guard by release() or at the end of its scope. Its
+// The coroutine enters a guard, a nested guard inside it (right after an
+// empty guard of its own, so that one guard follows another with nothing
+// awaited in between), leaves the nested one, then ends the outer guard by
+// release() or at the end of its scope. Its
 // plain-Asio twin does the same without guards: throw_if_cancelled(false) where
 // the guard begins, true where it ends. Requests are emitted, each from a
 // handler of its own, at the points in between (the coroutine is suspended on
@@ -136,6 +138,10 @@ net::awaitable<void> guarded(const sequence& seq, filter_kind f, end_form e,
         INSIDE_POINT(in_outer);
         o.requested[in_outer] = outer.cancellation_requested();
         {
+            // The nested guard is entered right after another guard ended,
+            // with nothing awaited in between (G7: it still hears what is
+            // requested in its scope), the outer one after an operation.
+            { [[maybe_unused]] auto before = co_await guard_cancellation(); }
             auto inner = co_await guard_cancellation();
             INSIDE_POINT(in_inner);
             o.requested[in_inner] = outer.cancellation_requested();
