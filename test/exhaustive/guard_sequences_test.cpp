@@ -3,9 +3,9 @@
 // The coroutine enters a guard, a nested guard inside it (right after an
 // empty guard of its own, so that one guard follows another with nothing
 // awaited in between), leaves the nested one, then ends the outer guard by
-// release() or at the end of its scope. Its
-// plain-Asio twin does the same without guards: throw_if_cancelled(false) where
-// the guard begins, true where it ends. Requests are emitted, each from a
+// release() or at the end of its scope. Its plain-Asio twin does the same
+// without guards: throw_if_cancelled(false) where the guard begins, true
+// where it ends. Requests are emitted, each from a
 // handler of its own, at the points in between (the coroutine is suspended on
 // a post while they run), on one thread, so each run is exactly reproducible.
 //
