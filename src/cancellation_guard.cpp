@@ -20,16 +20,21 @@
 //     the guard is alive) tells the relay about each request that reaches S.
 // On exit the entry frame gets S back and the flag its old value.
 //
-// Grace periods (T2). A guard made by guard_cancellation_for starts one timer,
-// on the coroutine's executor, when the first request reaches it (or at entry
-// if one was recorded). At expiry it gives the coroutine back its own state
-// and flag first — so that whatever runs next, even inside the emission below,
-// sees the coroutine as released — and then, as the last thing it does (E1),
-// emits the union of the requests on its relay with its out filter open: the
-// operations pending in the scope are cut. A nested guard's recorder hears
-// that emission while `expiring_depth` says it comes from an expiring guard,
-// and ends its own scope the same way, so an inner grace period never
-// extends an outer one. Only the three named bits are ever emitted (E4).
+// Grace periods (T2) run on the one deadline engine (detail/deadline.hpp), on
+// the coroutine's executor, started by the first request that reaches the
+// guard (or at entry if one was recorded). At the deadline the guard gives the
+// coroutine back its own flags first — so that whatever runs next, even inside
+// the emission below, sees the coroutine as released — and then, as the last
+// thing it does (E1), emits the union of the requests on its relay with its
+// out filter open: the operations pending in the scope are cut.
+//
+// The earliest deadline wins (T7). The engine marks everything its delivery
+// reaches (detail::expiry). A guard whose recorder hears a marked request —
+// from an enclosing guard's deadline in the same coroutine, or from the
+// shield_for, shield_until or budget the coroutine's caller awaits it with —
+// ends its scope at once in the same way, whatever grace period it has of its
+// own; a guard of the same coroutine as the expiring one leaves the flags as
+// the outer guard gave them back.
 //
 // After the deadline (T4). The scope is over (flags given back, `expired()`),
 // but the substitute stays the coroutine's state, its out filter open, until
@@ -37,14 +42,12 @@
 // and anything else awaited in what is left of it, binds to the substitute's
 // slot (an awaitable's handler reads the coroutine's state each time an
 // operation asks for its slot), and the recorder keeps passing later requests
-// on. The operation may be between two steps at the deadline, with no handler
-// installed, so that the one emission is lost; then a marker waits in the
-// empty slot. The next step replaces it with its own handler; the marker asks
-// the expiring guard's timer for a zero-delay wait, and its handler delivers
-// the union of the requests again, down through any guards nested in it. A
-// handler that is installed is never replaced (E4). Nothing of this exists
-// before the deadline. When the guard ends, the coroutine gets its state back
-// as after any guard; nested guards give theirs back first, innermost first.
+// on. The guard's engine delivers again: to the next step at once through a
+// marker when the deadline found the slot empty, and after the engine's
+// series of waits while the slot holds a handler (which may be a finished
+// step's). A handler that is installed is never replaced (E4). When the guard
+// ends, the coroutine gets its state back as after any guard; nested guards
+// give theirs back first, innermost first.
 //
 // Foreign handlers (E4). The recorder is installed in the saved state's child
 // slot only when that slot is free. A coroutine may have started an operation
@@ -59,19 +62,13 @@
 
 #include <asio_shield/cancellation_guard.hpp>
 
-#if defined(ASIO_SHIELD_STANDALONE)
-#include <asio/basic_waitable_timer.hpp>
-#else
-#include <boost/asio/basic_waitable_timer.hpp>
-#endif
+#include <asio_shield/detail/guard_order.hpp>
+#include <asio_shield/detail/signal_pool.hpp>
 
-#include <cstdint>
-#include <mutex>
 #include <utility>
 
 // R4: debug builds check that the guards of a coroutine thread end innermost
-// first (an outer guard released while an inner one is in force would leave
-// the coroutine with a state pointing into the outer guard, and lose requests).
+// first (detail/guard_order.hpp).
 #if !defined(ASIO_SHIELD_CHECK_GUARD_ORDER) && !defined(NDEBUG)
 #define ASIO_SHIELD_CHECK_GUARD_ORDER 1
 #endif
@@ -80,172 +77,22 @@ namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 
-/// Non-zero while an expiring guard emits to cut its scope: nested guards'
-/// recorders, called synchronously inside that emission on this thread, end
-/// their scopes with it (T2). Replaces a private bit in the emitted type (E4).
-thread_local int expiring_depth = 0;
-/// The guard whose deadline is being emitted; nested guards ended with it use
-/// its timer for their T4 call backs.
-thread_local cancellation_guard* expiring_guard = nullptr;
-
-struct expiring_scope
+/// What the deadline engine calls (detail/deadline.hpp).
+struct guard_hooks
 {
-    explicit expiring_scope(cancellation_guard* g) noexcept : previous(expiring_guard)
+    static void on_deadline(void* self)
     {
-        ++expiring_depth;
-        expiring_guard = g;
-    }
-    ~expiring_scope()
-    {
-        --expiring_depth;
-        expiring_guard = previous;
-    }
-    cancellation_guard* previous;
-    expiring_scope(const expiring_scope&) = delete;
-    expiring_scope& operator=(const expiring_scope&) = delete;
-};
-
-/// A signal that outlives the guard that used it, with the slot memory of its
-/// last substitute state still in it.
-struct pooled_signal
-{
-    net::cancellation_signal signal;
-    pooled_signal* next = nullptr;
-};
-
-/// The signals that guards ended on this thread left behind. A guard's
-/// substitute state is built in the slot of one of them: the state's memory
-/// (and that of the state it replaces) is reused rather than freed to Asio's
-/// per-thread cache, which holds only two blocks of slot memory, so a pair of
-/// nested guards costs no heap allocation either (G3). The pool keeps at most
-/// `capacity` signals (guards that start on one thread and end on another
-/// move signals between pools) and is freed when the thread ends; a guard
-/// ended after that, by a static object's destructor, frees its own.
-struct signal_pool
-{
-    static constexpr int capacity = 16;
-
-    pooled_signal* head;
-    int size;
-    bool gone;  // The thread's signals are freed; guards free their own.
-    bool armed; // The reaper below will free them when the thread ends.
-
-    /// Trivially constructible and destructible, so that a guard reaches it
-    /// without a thread-local initialisation check, and it is still readable
-    /// after the reaper ran.
-    static signal_pool& local() noexcept
-    {
-        static constinit thread_local signal_pool pool{nullptr, 0, false, false};
-        return pool;
+        cancellation_guard& g = *static_cast<cancellation_guard*>(self);
+        if (g.phase_ == cancellation_guard::phase::active)
+            g.expire(); // T2: the grace period ran out.
+        else
+            g.redeliver(); // T4
     }
 
-    struct reaper
+    static bool after_deadline(void* self) noexcept
     {
-        reaper() = default;
-        reaper(const reaper&) = delete;
-        reaper& operator=(const reaper&) = delete;
-        ~reaper()
-        {
-            signal_pool& pool = local();
-            pool.gone = true;
-            while (pool.head)
-                delete std::exchange(pool.head, pool.head->next);
-            pool.size = 0;
-        }
-    };
-
-    /// Registers the reaper, the first time a signal is kept on this thread.
-    static void arm() noexcept
-    {
-        [[maybe_unused]] static thread_local reaper r;
-        local().armed = true;
+        return static_cast<cancellation_guard*>(self)->after_delivery();
     }
-
-    static pooled_signal* take()
-    {
-        signal_pool& pool = local();
-        if (pooled_signal* p = pool.head) // Empty once the reaper ran.
-        {
-            pool.head = std::exchange(p->next, nullptr);
-            --pool.size;
-            return p;
-        }
-        return new pooled_signal;
-    }
-
-    static void give(pooled_signal* p) noexcept
-    {
-        signal_pool& pool = local();
-        if (!pool.gone && pool.size < capacity)
-        {
-            if (!pool.armed)
-                arm();
-            p->next = pool.head;
-            pool.head = p;
-            ++pool.size;
-            return;
-        }
-        delete p;
-    }
-};
-
-/// The grace timer of a guard. Owned by its wait handler while a wait is
-/// pending, so that it outlives the guard when the guard ends first, and by
-/// the guard between the deadline and the guard's end (T4's call backs); freed
-/// by whichever is left.
-struct guard_timer
-{
-    guard_timer(const net::any_io_executor& ex, cancellation_guard* g) : timer(ex), guard(g) {}
-
-    net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>> timer;
-    cancellation_guard* guard; // Null once the guard ended.
-    bool waiting = false;      // A wait handler owns this.
-    bool running = false;      // The wait handler is calling the guard.
-};
-
-struct guard_timer_handler
-{
-    explicit guard_timer_handler(guard_timer* t) noexcept : timer(t) {}
-    guard_timer_handler(guard_timer_handler&& other) noexcept
-        : timer(std::exchange(other.timer, nullptr))
-    {}
-    guard_timer_handler& operator=(guard_timer_handler&&) = delete;
-
-    // R2: destroyed without running (the io_context went first).
-    ~guard_timer_handler()
-    {
-        if (timer)
-        {
-            if (timer->guard)
-                timer->guard->timer_ = nullptr;
-            delete timer;
-        }
-    }
-
-    template <typename ErrorCode>
-    void operator()(const ErrorCode&)
-    {
-        guard_timer* t = std::exchange(timer, nullptr);
-        t->waiting = false;
-        if (!t->guard)
-        {
-            delete t;
-            return;
-        }
-        // T2 the first time, T4 after. The coroutine may leave the scope
-        // inside, and end the guard; detach_timer() then leaves t to us.
-        t->running = true;
-        t->guard->on_timer();
-        t->running = false;
-        if (!t->guard)
-        {
-            delete t;
-            return;
-        }
-        t->guard->after_timer();
-    }
-
-    guard_timer* timer;
 };
 
 /// Waits in the substitute's empty slot after the deadline for the next step
@@ -260,12 +107,12 @@ struct guard_redelivery_marker
     guard_redelivery_marker& operator=(const guard_redelivery_marker&) = delete;
 
     // Replaced by the operation's next handler: deliver again once the step
-    // has started. When the guard ends it drops its deliverer first.
+    // has started. When the guard ends it stops its engine first.
     ~guard_redelivery_marker()
     {
         guard->marker_ = false;
-        if (guard->deliverer_)
-            guard->deliverer_->call_back_soon();
+        if (guard->deadline_)
+            guard->deadline_->call_back_soon();
     }
 
     // A request while no step is pending: kept for the next one.
@@ -301,61 +148,11 @@ struct guard_out_filter
         // recorder, which must hear of requests so that the nested scope's
         // this_coro::cancellation_state reports them too (G7).
         // T2: once expired, everything passes: the scope is being cut.
-        if (!guard->expired_ && guard->coroutine_.state->slot() == guard->substitute_slot_)
+        if (guard->phase_ == cancellation_guard::phase::active &&
+            guard->coroutine_.state->slot() == guard->substitute_slot_)
             return net::cancellation_type::none;
         return type;
     }
-};
-
-/// The active guards of every coroutine thread, innermost first, in intrusive
-/// lists hashed by the coroutine (its state's address): no allocation, so the
-/// allocation counts of debug builds stay those of release builds. Used only
-/// when ASIO_SHIELD_CHECK_GUARD_ORDER is on.
-struct guard_order
-{
-    static constexpr std::size_t buckets = 256;
-
-    static guard_order& instance() noexcept
-    {
-        static guard_order order;
-        return order;
-    }
-
-    cancellation_guard*& head(const cancellation_guard* g) noexcept
-    {
-        const auto key = reinterpret_cast<std::uintptr_t>(g->coroutine_.state);
-        return heads[(key >> 4) % buckets];
-    }
-
-    void push(cancellation_guard* g) noexcept
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        cancellation_guard*& first = head(g);
-        g->next_active_ = first;
-        first = g;
-    }
-
-    /// Unlinks `g`; whether it was the innermost active guard of its coroutine.
-    bool pop(cancellation_guard* g) noexcept
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        const cancellation_guard* innermost = nullptr;
-        for (cancellation_guard** link = &head(g); *link; link = &(*link)->next_active_)
-        {
-            if ((*link)->coroutine_.state == g->coroutine_.state && !innermost)
-                innermost = *link;
-            if (*link == g)
-            {
-                *link = g->next_active_;
-                g->next_active_ = nullptr;
-                break;
-            }
-        }
-        return innermost == g;
-    }
-
-    std::mutex mutex;
-    cancellation_guard* heads[buckets] = {};
 };
 
 /// Sits in the saved state's child slot while the guard is alive.
@@ -367,20 +164,16 @@ struct guard_recorder
 
     // Also runs when a reset_cancellation_state inside the scope destroys the
     // saved state: the guard then knows not to touch it again (G4).
-    ~guard_recorder() { guard->recorder_installed_ = false; }
+    ~guard_recorder() { guard->listener_ = cancellation_guard::listener::none; }
 
     void operator()(net::cancellation_type_t type)
     {
-        // E1: ending the scope below replaces this recorder; nothing may read
-        // a member after that, so the guard is taken first.
+        // E1: ending the scope below may replace this recorder; nothing may
+        // read a member after that, so the guard is taken first.
         cancellation_guard* g = guard;
-        // T2: an enclosing guard's deadline passed; this scope ends with it.
-        // Once ended, requests and T4 deliveries pass on into the scope. Only
-        // a guard of the same coroutine thread (the same flags) is enclosed:
-        // a coroutine spawned on the guarded slot gets a request, which its
-        // own guards hold as usual, and never the other coroutine's timer.
-        if (expiring_depth > 0 && !g->expired_ && expiring_guard &&
-            expiring_guard->coroutine_.throw_if_cancelled == g->coroutine_.throw_if_cancelled)
+        // T7: a deadline above this guard has passed; the scope ends with it.
+        // Once ended, requests and T4 deliveries pass on into the scope.
+        if (expiry::in_progress() && g->phase_ == cancellation_guard::phase::active)
         {
             g->expire_with_enclosing(type);
             return;
@@ -412,20 +205,12 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
     : coroutine_(coroutine),
       saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
       requested_(detail::named(saved_state_.cancelled())),
+      deadline_(std::in_place, grace, executor, std::allocator<void>()),
       saved_throw_if_cancelled_(coroutine.throw_if_cancelled && *coroutine.throw_if_cancelled),
       saved_complete_if_cancelled_(coroutine.complete_if_cancelled &&
-                                   *coroutine.complete_if_cancelled),
-      has_grace_(true), grace_(grace), grace_executor_(executor)
+                                   *coroutine.complete_if_cancelled)
 {
-    try
-    {
-        enter();
-    }
-    catch (...)
-    {
-        detach_timer(); // The destructor does not run for a throwing constructor.
-        throw;
-    }
+    enter(); // On a throw, the engine's destructor gives up the timer.
 }
 
 void cancellation_guard::enter()
@@ -439,8 +224,9 @@ void cancellation_guard::enter()
         net::cancellation_state substitute;
         try
         {
-            substitute = net::cancellation_state(relay_->signal.slot(), detail::guard_in_filter{this},
-                                                 detail::guard_out_filter{this});
+            substitute =
+                net::cancellation_state(relay_->signal.slot(), detail::guard_in_filter{this},
+                                        detail::guard_out_filter{this});
             substitute_slot_ = substitute.slot();
             // Seed the union that nested guards read. For a grace guard this
             // starts the timer, which can throw too.
@@ -452,15 +238,14 @@ void cancellation_guard::enter()
             if (!saved_state_.slot().has_handler())
             {
                 saved_state_.slot().template emplace<detail::guard_recorder>(this);
-                recorder_installed_ = true;
+                listener_ = listener::recorder;
             }
             else
-                foreign_handler_ = true;
+                listener_ = listener::foreign;
         }
         catch (...)
         {
-            // The destructor does not run for a throwing constructor; the
-            // constructor gives up the timer.
+            // The destructor does not run for a throwing constructor.
             substitute_slot_ = net::cancellation_slot();
             detail::signal_pool::give(std::exchange(relay_, nullptr));
             throw;
@@ -475,19 +260,19 @@ void cancellation_guard::enter()
     if (coroutine_.complete_if_cancelled)
         *coroutine_.complete_if_cancelled = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
-    detail::guard_order::instance().push(this);
+    detail::guard_order::instance().push(order_, coroutine_.state);
 #endif
 }
 
 cancellation_guard::~cancellation_guard()
 {
     release();
-    if (state_kept_)
+    if (phase_ == phase::expired)
     {
-        // T4: the scope ended at a deadline; its timer, a marker and the
-        // substitute state were kept until now.
-        detach_timer();
-        deliverer_ = nullptr;
+        // T4: the scope ended at a deadline; its engine, a marker and the
+        // substitute state were kept until now. The engine stops first, so
+        // that the marker cleared below calls nobody back.
+        deadline_.reset();
         if (marker_)
             substitute_slot_.clear();
         give_back_state();
@@ -500,40 +285,81 @@ cancellation_guard::~cancellation_guard()
 
 void cancellation_guard::on_request()
 {
-    if (has_grace_ && !timer_ && !expired_ && active_ &&
+    // T2, T3: one timer, on the coroutine's executor, from the first request.
+    if (phase_ == phase::active && deadline_ && !deadline_->started() &&
         detail::named(requested_) != net::cancellation_type::none)
-    {
-        // T2, T3: one timer, on the coroutine's executor, from the first request.
-        timer_ = new detail::guard_timer(*grace_executor_, this);
-        timer_->timer.expires_at(grace_.due()); // T2, T6
-        timer_->waiting = true;
-        timer_->timer.async_wait(detail::guard_timer_handler(timer_));
-    }
+        deadline_->template start<detail::guard_hooks>(this, coroutine_.throw_if_cancelled);
 }
 
-void cancellation_guard::on_timer() noexcept
+void cancellation_guard::expire() noexcept
 {
-    if (!expired_)
-    {
-        expire(); // T2: the grace period ran out.
+    if (phase_ != phase::active)
         return;
+    phase_ = phase::expired;
+    const net::cancellation_type_t what = cancellation_requested();
+    requested_ = what;
+    // The flags are given back first: whatever runs inside the emission
+    // below, even the coroutine itself, sees it as released (T2).
+    close_scope(true);
+    cut(what);
+}
+
+void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
+{
+    if (phase_ != phase::active)
+        return;
+    requested_ |= detail::named(type);
+    phase_ = phase::expired;
+    const net::cancellation_type_t what = cancellation_requested();
+    requested_ = what;
+    // An enclosing guard of this same coroutine gave the coroutine back its
+    // flags already; ours, saved inside that scope, would undo that. Any
+    // other deadline above (a relay's, another coroutine's guard's) leaves
+    // this coroutine's flags to this guard.
+    close_scope(detail::expiry::origin() != coroutine_.throw_if_cancelled);
+    // T4: this guard delivers again to its own scope from now on, at once
+    // whatever its own grace period was. Without an executor (a coroutine
+    // whose executor is no any_io_executor) the deadline above keeps
+    // delivering through the recorder, after its own series of waits.
+    try
+    {
+        if (!deadline_ && coroutine_.executor)
+            deadline_.emplace(detail::grace_spec{}, coroutine_.executor(coroutine_.context),
+                              std::allocator<void>());
+        if (deadline_)
+            deadline_->template expire_now<detail::guard_hooks>(this,
+                                                                coroutine_.throw_if_cancelled);
     }
-    // T4: a marker was replaced by the operation's next handler.
+    catch (...)
+    {
+        // Out of memory: the one emission below, and the deliveries from above.
+    }
+    cut(what);
+}
+
+void cancellation_guard::redeliver() noexcept
+{
     const net::cancellation_type_t what = requested_;
-    if (what != net::cancellation_type::none && !marker_ && substitute_slot_.has_handler())
+    if (what != net::cancellation_type::none && !marker_ && substitute_slot_.is_connected() &&
+        substitute_slot_.has_handler())
         relay_->signal.emit(what); // E1: the last touch of this guard.
 }
 
-void cancellation_guard::after_timer() noexcept
+bool cancellation_guard::after_delivery() noexcept
 {
-    if (expired_)
-        place_marker();
+    if (phase_ != phase::expired || marker_ || !substitute_slot_.is_connected() ||
+        requested_ == net::cancellation_type::none)
+        return false;
+    if (substitute_slot_.has_handler())
+        return true; // Pending or finished: the engine's series of waits.
+    place_marker();
+    return !marker_;
 }
 
 void cancellation_guard::place_marker() noexcept
 {
     // T4: only in an empty slot, and only while a call back is possible.
-    if (!deliverer_ || !deliverer_->timer_ || marker_ || !substitute_slot_.is_connected() ||
+    if (!deadline_ || !deadline_->started() || marker_ || !substitute_slot_.is_connected() ||
         substitute_slot_.has_handler())
         return;
     try
@@ -542,69 +368,8 @@ void cancellation_guard::place_marker() noexcept
     }
     catch (...)
     {
-        // Out of memory for the marker: the one emission is all, as in plain Asio.
+        // Out of memory for the marker: the engine's series of waits instead.
     }
-}
-
-void cancellation_guard::call_back_soon() noexcept
-{
-    detail::guard_timer* t = timer_;
-    if (!t || t->waiting || t->running)
-        return;
-    try
-    {
-        t->timer.expires_after(detail::grace_duration::zero());
-        t->waiting = true;
-        t->timer.async_wait(detail::guard_timer_handler(t));
-    }
-    catch (...)
-    {
-        // Out of memory for the wait: this delivery is lost, as in plain Asio.
-        // The wait handler, destroyed unrun, gave the timer up already.
-    }
-}
-
-void cancellation_guard::drop_timer() noexcept
-{
-    detail::guard_timer* t = std::exchange(timer_, nullptr);
-    // A pending or running wait handler frees it; it must not reach back.
-    t->guard = nullptr;
-    if (t->waiting)
-        t->timer.cancel();
-    else if (!t->running)
-        delete t;
-}
-
-void cancellation_guard::expire() noexcept
-{
-    if (!active_ || expired_)
-        return;
-    // Called by the timer's handler, which keeps the timer for T4.
-    expired_ = true;
-    deliverer_ = this;
-    const net::cancellation_type_t what = cancellation_requested();
-    requested_ = what;
-    // The flags are given back first: whatever runs inside the emission
-    // below, even the coroutine itself, sees it as released (T2).
-    close_scope(true);
-    detail::expiring_scope expiring(this);
-    cut(what);
-}
-
-void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
-{
-    if (!active_ || expired_)
-        return;
-    requested_ |= detail::named(type);
-    expired_ = true;
-    detach_timer(); // This guard's own deadline no longer matters.
-    deliverer_ = detail::expiring_guard; // T4: its timer calls back for us too.
-    const net::cancellation_type_t what = cancellation_requested();
-    requested_ = what;
-    // The enclosing guard already gave the coroutine back its flags; ours,
-    // from inside that scope, would undo that.
-    close_scope(false);
-    cut(what);
 }
 
 void cancellation_guard::cut(net::cancellation_type_t what) noexcept
@@ -622,38 +387,35 @@ void cancellation_guard::release() noexcept
     // A guard that changed address leaves dangling pointers behind it
     // (see self_); enter guards with a plain declaration, not through `?:`.
     ASIO_SHIELD_ASSERT(self_ == this && "cancellation_guard was copied bitwise");
-    if (!active_)
+    if (phase_ != phase::active)
         return;
-    detach_timer();
+    deadline_.reset();
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     {
-        const bool innermost = detail::guard_order::instance().pop(this);
+        const bool innermost = detail::guard_order::instance().pop(order_);
         // A guard entered after this one, in the same coroutine, is still in force.
         ASIO_SHIELD_ASSERT(innermost && "cancellation guards must end innermost first");
         (void)innermost;
-        next_active_ = this; // Popped already; end() must not pop again.
     }
 #endif
-    end(true);
+    phase_ = phase::released;
+    end();
 }
 
-void cancellation_guard::end(bool restore) noexcept
+void cancellation_guard::end() noexcept
 {
-    close_scope(restore);
+    close_scope(true);
     give_back_state();
 }
 
 void cancellation_guard::close_scope(bool restore) noexcept
 {
-    active_ = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
-    if (next_active_ != this)
-        detail::guard_order::instance().pop(this); // An expiring scope: any order.
-    next_active_ = nullptr;
+    // An expiring scope ends in any order; popping again does nothing.
+    detail::guard_order::instance().pop(order_);
 #endif
     if (!coroutine_.state)
         return;
-    state_kept_ = substitute_slot_.is_connected();
     if (restore)
     {
         *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
@@ -664,23 +426,23 @@ void cancellation_guard::close_scope(bool restore) noexcept
 
 void cancellation_guard::give_back_state() noexcept
 {
-    if (!state_kept_)
+    if (!substitute_slot_.is_connected())
         return;
-    state_kept_ = false;
     // The recorder is destroyed with the saved state, so while it is
     // installed the saved state is alive. Without a recorder (E4), the saved
     // state is alive unless a reset inside the scope replaced it. Guards
     // nested in this one have given the coroutine back this guard's
     // substitute already (innermost first), so any other state is a reset's.
     const bool reset = coroutine_.state->slot() != substitute_slot_;
-    const bool saved_alive = recorder_installed_ || (foreign_handler_ && !reset);
+    const bool saved_alive =
+        listener_ == listener::recorder || (listener_ == listener::foreign && !reset);
     if (saved_alive)
         requested_ |= detail::named(saved_state_.cancelled());
     // The slot is left free, as an awaited operation leaves it: a handler
     // left in it would look like an operation's to the next guard, which
     // would then not install its recorder (E4) and miss the requests of its
     // scope (T2, G7).
-    if (recorder_installed_)
+    if (listener_ == listener::recorder)
         saved_state_.slot().clear();
     // G4: a reset_cancellation_state inside the scope replaced the state
     // for good; keep it.
@@ -691,13 +453,15 @@ void cancellation_guard::give_back_state() noexcept
         // leave no dangling state behind.
         *coroutine_.state = saved_alive ? saved_state_ : net::cancellation_state();
     }
+    substitute_slot_ = net::cancellation_slot();
 }
 
 net::cancellation_type_t cancellation_guard::cancellation_requested() const noexcept
 {
     net::cancellation_type_t requested = requested_;
-    if (active_ && coroutine_.state &&
-        (recorder_installed_ || (foreign_handler_ && coroutine_.state->slot() == substitute_slot_)))
+    if (phase_ == phase::active && coroutine_.state &&
+        (listener_ == listener::recorder ||
+         (listener_ == listener::foreign && coroutine_.state->slot() == substitute_slot_)))
         requested |= detail::named(saved_state_.cancelled());
     return requested;
 }

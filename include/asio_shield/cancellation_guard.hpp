@@ -14,8 +14,10 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
-#include <asio_shield/grace_budget.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
+#include <asio_shield/detail/deadline.hpp>
+#include <asio_shield/detail/guard_order.hpp>
+#include <asio_shield/grace_budget.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>
@@ -28,18 +30,17 @@
 #endif
 
 #include <chrono>
+#include <memory>
 #include <optional>
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
 namespace detail {
 struct guard_access;
-struct guard_order;
+struct guard_hooks;
 struct guard_recorder;
 struct guard_in_filter;
 struct guard_out_filter;
-struct guard_timer;
-struct guard_timer_handler;
 struct guard_redelivery_marker;
 struct pooled_signal;
 class guard_cancellation_op;
@@ -78,13 +79,16 @@ class guard_cancellation_for_op;
  * finish; then the operations still pending in it are cancelled and the guard
  * ends as if released, so later `co_await`s in the scope throw like in a plain
  * cancelled coroutine (T2). The timer runs on the coroutine's executor (T3)
- * and is allocated only when a request arrives. An outer guard's deadline ends
- * the guards nested in it too: an inner grace period never extends an outer one.
- * After the deadline the request stays in force (T4): an operation still
- * pending in the scope that was between two steps, with no handler installed,
- * gets it again at its next step.
+ * and is allocated only when a request arrives. The earliest deadline wins
+ * (T7): a deadline that passes above the guard — an enclosing guard's, or the
+ * `shield_for` / `shield_until` / budget that the coroutine's caller awaits it
+ * with — ends the guard at once, whatever grace period it has of its own, and
+ * a plain guard too. After the deadline the request stays in force (T4): the
+ * operation still pending in the scope gets it again at its next step, also
+ * when the deadline found it between two steps (detail/deadline.hpp says how
+ * soon).
  *
- * **Contract**: G0–G7, T2, T3. Neither copyable nor movable.
+ * **Contract**: G0–G7, T2–T4, T7. Neither copyable nor movable.
  */
 class [[nodiscard]] cancellation_guard
 {
@@ -101,11 +105,11 @@ public:
     ASIO_SHIELD_DECL void release() noexcept;
 
     /// Whether the guard is still in force.
-    bool active() const noexcept { return active_; }
+    bool active() const noexcept { return phase_ == phase::active; }
 
     /// Whether the guard ended because its grace period (or an enclosing
-    /// guard's) ran out (T2).
-    bool expired() const noexcept { return expired_; }
+    /// deadline) ran out (T2, T7).
+    bool expired() const noexcept { return phase_ == phase::expired; }
 
     /// Every cancellation type that reached the coroutine's state before and
     /// during the guard (G7). Before the guard, Asio records only the last
@@ -114,12 +118,33 @@ public:
 
 private:
     friend struct detail::guard_access;
-    friend struct detail::guard_order;
+    friend struct detail::guard_hooks;
     friend struct detail::guard_recorder;
     friend struct detail::guard_in_filter;
     friend struct detail::guard_out_filter;
-    friend struct detail::guard_timer_handler;
     friend struct detail::guard_redelivery_marker;
+
+    /// active: in force. expired: a deadline ended the scope (flags given
+    /// back), the substitute state stays the coroutine's until the guard
+    /// ends, for T4. released: ended, everything given back.
+    enum class phase : unsigned char
+    {
+        active,
+        expired,
+        released
+    };
+
+    /// E4: whether the guard hears requests through a recorder of its own in
+    /// the saved state's slot, or that slot held an operation's handler.
+    enum class listener : unsigned char
+    {
+        none,
+        recorder,
+        foreign
+    };
+
+    /// The one deadline engine (T8), on the coroutine's executor (T3).
+    using engine = detail::deadline<net::any_io_executor, std::allocator<void>>;
 
     ASIO_SHIELD_DECL explicit cancellation_guard(detail::coroutine_ref coroutine);
     ASIO_SHIELD_DECL cancellation_guard(detail::coroutine_ref coroutine,
@@ -128,22 +153,15 @@ private:
 
     void enter();
     void on_request();
-    void on_timer() noexcept;
-    void after_timer() noexcept;
     void expire() noexcept;
     void expire_with_enclosing(net::cancellation_type_t type) noexcept;
+    void redeliver() noexcept;
+    bool after_delivery() noexcept;
     void cut(net::cancellation_type_t what) noexcept;
     void place_marker() noexcept;
-    void call_back_soon() noexcept;
-    void end(bool restore) noexcept;
+    void end() noexcept;
     void close_scope(bool restore) noexcept;
     void give_back_state() noexcept;
-    void detach_timer() noexcept
-    {
-        if (timer_)
-            drop_timer();
-    }
-    void drop_timer() noexcept;
 
     detail::coroutine_ref coroutine_;
     net::cancellation_state saved_state_;
@@ -153,30 +171,22 @@ private:
     detail::pooled_signal* relay_ = nullptr;
     net::cancellation_slot substitute_slot_; // Detects a reset inside the scope.
     net::cancellation_type_t requested_ = net::cancellation_type::none;
+    // T2, T7: built with the guard when it has a grace period, or when an
+    // enclosing deadline ends it; the timer itself only at the first request.
+    std::optional<engine> deadline_;
+    phase phase_ = phase::active;
+    listener listener_ = listener::none;
     bool saved_throw_if_cancelled_;
     bool saved_complete_if_cancelled_;
-    bool active_ = true;
-    bool recorder_installed_ = false;
-    bool foreign_handler_ = false; // E4: the saved slot held an operation's handler.
-    bool expired_ = false;
-    bool marker_ = false;     // T4: a redelivery marker waits in the substitute's slot.
-    bool state_kept_ = false; // The substitute is still to be given back.
-    bool has_grace_ = false;
-    detail::grace_spec grace_{};
-    // T3: the coroutine's executor; only a guard with a grace period has one.
-    std::optional<net::any_io_executor> grace_executor_;
-    // Only once a request arrived; kept after the deadline for T4's call backs.
-    detail::guard_timer* timer_ = nullptr;
-    // T4: after a deadline, the guard whose timer calls back (this one, or the
-    // enclosing guard whose deadline ended this one).
-    cancellation_guard* deliverer_ = nullptr;
+    bool marker_ = false; // T4: a redelivery marker waits in the substitute's slot.
     // R4: the filters and the recorder point here, so the guard must never
     // change address. g++ 12 copies it bitwise when it is produced by a
     // conditional expression of two co_awaits; debug builds catch that.
     const cancellation_guard* self_ = this;
-    // R4: debug builds keep the active guards of each coroutine thread in an
-    // intrusive list, to check that they end innermost first.
-    cancellation_guard* next_active_ = nullptr;
+    // R4: debug builds check that the guards of a coroutine end innermost
+    // first (detail/guard_order.hpp); present in every build, so that the
+    // layout does not depend on NDEBUG.
+    detail::guard_order::link order_;
 };
 
 #if defined(ASIO_SHIELD_HAS_CO_AWAIT)
@@ -222,7 +232,8 @@ guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noex
 /// Enters a protected scope on a session's shared budget (T6):
 /// `auto guard = co_await guard_cancellation_for(budget);`. The budget's clock
 /// starts at the first request held by any shield or guard that names it.
-[[nodiscard]] detail::guard_cancellation_for_op guard_cancellation_for(grace_budget& budget) noexcept;
+[[nodiscard]] detail::guard_cancellation_for_op
+guard_cancellation_for(grace_budget& budget) noexcept;
 #endif // defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 } // namespace ASIO_SHIELD_ABI

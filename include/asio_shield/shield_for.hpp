@@ -16,7 +16,7 @@
 #include <asio_shield/grace_budget.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 
 #include <chrono>
 #include <type_traits>

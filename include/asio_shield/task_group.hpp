@@ -15,7 +15,7 @@
 
 #if defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>

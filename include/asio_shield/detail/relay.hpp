@@ -16,17 +16,14 @@
 // Only bits that Asio names (terminal, partial, total) ever reach an
 // operation (E4).
 //
-// T4, after a deadline: the request stays in force until the operation ends.
-// One emission is not enough: a composed operation may be between two steps
-// when it arrives, with no handler installed, and the next step would never
-// hear of it. So when the relay finds its slot empty after delivering, it puts
-// a marker of its own (`redelivery_marker`) there. When the operation installs
-// its next handler, that replaces the marker; the marker's destructor asks the
-// deadline to call back at once (a zero-delay wait, run after the current
-// handler has finished starting the step), and the relay then delivers the
-// request to the new handler. A request that reaches the marker is kept for
-// the next handler. The relay never replaces a handler that is installed
-// (see after_thunk), and nothing of this exists before the deadline.
+// Deadlines run on the one engine (detail/deadline.hpp), which also says how
+// the request stays in force after a deadline (T4) and how a request from a
+// passed enclosing deadline is told apart (T7). The relay's part in T4: after
+// each delivery it tells the engine whether its slot is empty, and if so puts
+// a marker of its own (`redelivery_marker`) there, which the operation's next
+// handler replaces; the marker's destructor asks the engine to call back at
+// once. A request that reaches the marker is kept for the next handler. The
+// relay never replaces a handler that is installed (see after_deadline).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -37,6 +34,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/deadline.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/cancellation_signal.hpp>
@@ -55,12 +53,25 @@ namespace detail {
 /// ever (shield, whose blocked bits are dropped, S5).
 struct no_deadline
 {
-    template <typename Relay>
-    void start(Relay&) noexcept
+    /// T7 does not apply: a relay without a deadline (shield with a mask,
+    /// slot_guard) holds what it holds whatever passed above it.
+    static constexpr bool has_deadline = false;
+
+    template <typename Hooks>
+    void start(void*) noexcept
+    {}
+    template <typename Hooks>
+    void expire_now(void*) noexcept
     {}
     void stop() noexcept {}
     void call_back_soon() noexcept {}
 };
+
+template <typename Deadline>
+inline constexpr bool has_deadline_v = true;
+
+template <>
+inline constexpr bool has_deadline_v<no_deadline> = false;
 
 /// Nobody to tell: the relay's own record is all there is.
 struct no_observer
@@ -138,7 +149,19 @@ public:
             {
                 held_ |= hold;
                 observer_.held(held_);
-                deadline_.start(*this); // T1: the clock starts at the first held request.
+                if (has_deadline_v<Deadline> && expiry::in_progress())
+                {
+                    // T7: an enclosing deadline has passed: no grace period of
+                    // our own; give way now, and keep the request in force
+                    // for the later steps (T4).
+                    open_ = true;
+                    expired_ = true;
+                    deadline_.template expire_now<relay>(this);
+                    pass = held_ | pass;
+                }
+                else
+                    deadline_.template start<relay>(
+                        this); // T1: the clock starts at the first held request.
             }
         }
         else if (expired_)
@@ -170,33 +193,45 @@ public:
 
     Observer& observer() noexcept { return observer_; }
 
-    /// For deadlines, called from the deadline's own handler. The first call
-    /// is the deadline (T1): the relay opens and forwards what it held. Each
-    /// later one follows a marker's call back (T4): the request goes to the
-    /// handler that replaced the marker. Either may end the operation inside
-    /// the emit, and with it the relay (E1); the deadline knows, and calls
-    /// `after_thunk` only if the relay is still there.
-    static void deliver_thunk(void* self)
+    /// Called by the engine at the deadline (T1) and at each re-delivery
+    /// after it (T4): the relay opens and forwards what it held to what its
+    /// slot holds now. The operation may end inside the emit, and with it the
+    /// relay (E1); the engine knows, and calls `after_deadline` only if the
+    /// relay is still there.
+    static void on_deadline(void* self)
     {
         relay& r = *static_cast<relay*>(self);
         r.open_ = true;
         r.expired_ = true;
         const net::cancellation_type_t held = r.held_;
-        if (held != net::cancellation_type::none && !r.marker_ && r.signal_.slot().has_handler())
+        if (held != net::cancellation_type::none && !r.marker_)
             r.signal_.emit(held); // E1: the last touch.
     }
 
-    /// The relay survived the delivery. If the slot is empty (the operation is
-    /// between two steps and removed the finished step's handler), the marker
-    /// goes there, so that the next handler can be told (T4). A handler that
+    /// The relay survived the delivery. An empty slot (the operation is
+    /// between two steps and removed the finished step's handler) gets the
+    /// marker, so that the next handler is told at once (T4). A handler that
     /// is installed is never replaced: Asio's own cancellation_state (under
     /// every async_compose operation) keeps pointing into the handler it put
-    /// in this slot until the operation completes.
-    static void after_thunk(void* self)
+    /// in this slot until the operation completes. It may be a finished
+    /// step's, which the next step replaces without a word: the engine then
+    /// delivers again after its series of waits.
+    static bool after_deadline(void* self) noexcept
     {
         relay& r = *static_cast<relay*>(self);
-        if (!r.marker_ && !r.signal_.slot().has_handler())
+        if (r.marker_ || r.held_ == net::cancellation_type::none)
+            return false;
+        if (r.signal_.slot().has_handler())
+            return true;
+        try
+        {
             r.signal_.slot().template emplace<redelivery_marker>(&r);
+            return false;
+        }
+        catch (...)
+        {
+            return true; // No memory for the marker: the waits instead.
+        }
     }
 
 private:

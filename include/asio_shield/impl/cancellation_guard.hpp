@@ -12,7 +12,7 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 
 #include <chrono>
 

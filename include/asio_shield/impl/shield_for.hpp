@@ -3,7 +3,7 @@
 //
 // async_result specialisations for shield_for_t and partial_shield_for: the
 // handler the operation receives is shield's wrapper with a relay that holds
-// requests until a deadline (detail/relay.hpp, detail/grace_deadline.hpp).
+// requests until a deadline (detail/relay.hpp, detail/deadline.hpp).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -13,7 +13,7 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 #include <asio_shield/detail/relay.hpp>
 #include <asio_shield/detail/shield_handler.hpp>
 #include <asio_shield/shield.hpp>
@@ -105,7 +105,7 @@ shield_handler<std::decay_t<Handler>> make_grace_handler(Handler&& handler,
                                                          const grace_spec& grace, const Executor& ex)
 {
     using allocator_type = net::associated_allocator_t<std::decay_t<Handler>>;
-    using relay_type = relay<grace_deadline<Executor, allocator_type>>;
+    using relay_type = relay<deadline<Executor, allocator_type>>;
     return shield_handler<std::decay_t<Handler>>(
         static_cast<Handler&&>(handler),
         [&](net::cancellation_slot outer, const std::decay_t<Handler>& h) {

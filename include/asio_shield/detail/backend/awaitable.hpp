@@ -24,9 +24,12 @@
 //       awaitable_frame<awaitable_thread_entry_point, Ex>, and its executor
 //       (the grace timer of guard_cancellation_for runs on it, T3).
 //   I3  that entry frame's private data members `cancellation_state_`
-//       (cancellation_state) and `throw_if_cancelled_` (bool), reached through
-//       an explicit specialisation of `awaitable_frame_base`, a class template
-//       the entry frame befriends.
+//       (cancellation_state), `throw_if_cancelled_` (bool) and `u_.executor_`
+//       (the coroutine's executor, read when an enclosing deadline ends a
+//       guard that has no executor of its own, T7), reached through an
+//       explicit specialisation of `awaitable_frame_base`, a class template
+//       the entry frame befriends. Unlike a running frame's thread, the entry
+//       frame stays put while the coroutine is suspended.
 //   I4  awaitable_frame_base<Ex>::await_transform(Function) — the overload for
 //       callables `F(awaitable_frame_base<Ex>*) -> awaitable_thread<Ex>*` does
 //       not check the cancellation record. The object it returns is a local
@@ -59,7 +62,7 @@
 #include <asio_shield/cancellation_guard.hpp>
 #include <asio_shield/detail/cancellation_types.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 #include <asio_shield/detail/shield_result.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
@@ -142,6 +145,13 @@ public:
     {
         return {&entry->cancellation_state_, &entry->throw_if_cancelled_, nullptr};
     }
+
+    template <typename Executor>
+    static const Executor&
+    executor(const awaitable_frame<awaitable_thread_entry_point, Executor>* entry) noexcept
+    {
+        return entry->u_.executor_;
+    }
 };
 
 namespace asio_shield {
@@ -161,6 +171,32 @@ template <typename Executor>
 Executor executor_of(net::detail::awaitable_frame_base<Executor>* frame) noexcept
 {
     return frame_peek<Executor>::thread_of(frame)->get_executor();
+}
+
+/// The coroutine's executor as an any_io_executor, for coroutine_ref: read
+/// from the entry frame (I3), which stays put while the coroutine is
+/// suspended (a running frame's thread does not).
+template <typename Executor>
+net::any_io_executor any_executor_of(const void* entry)
+{
+    return net::any_io_executor(net::detail::awaitable_frame_base<internals_key>::executor(
+        static_cast<const net::detail::awaitable_frame<net::detail::awaitable_thread_entry_point,
+                                                       Executor>*>(entry)));
+}
+
+/// The coroutine running `frame`, with its executor where one converts to
+/// any_io_executor (T7, T4: see coroutine_ref).
+template <typename Executor>
+coroutine_ref guarded_coroutine_of(net::detail::awaitable_frame_base<Executor>* frame) noexcept
+{
+    auto* entry = frame_peek<Executor>::thread_of(frame)->entry_point();              // I1, I2
+    coroutine_ref ref = net::detail::awaitable_frame_base<internals_key>::ref(entry); // I3
+    if constexpr (std::is_convertible_v<Executor, net::any_io_executor>)
+    {
+        ref.executor = &any_executor_of<Executor>;
+        ref.context = entry;
+    }
+    return ref;
 }
 
 /// I8: what a plain checked `co_await` throws.
@@ -451,7 +487,7 @@ public:
     template <typename Executor>
     awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) && noexcept
     {
-        return awaiter{coroutine_of(frame)};
+        return awaiter{guarded_coroutine_of(frame)};
     }
 
     // R4: reached only when awaited outside an asio::awaitable.
@@ -486,7 +522,7 @@ public:
         void await_suspend(std::coroutine_handle<>) const noexcept {}
         cancellation_guard await_resume() const
         {
-            return guard_access::make(coroutine_of(frame), grace,
+            return guard_access::make(guarded_coroutine_of(frame), grace,
                                       net::any_io_executor(executor_of(frame)));
         }
     };
@@ -534,6 +570,7 @@ void internals_selftest()
                                  net::detail::awaitable_thread<Executor>*>);      // I1
     [[maybe_unused]] coroutine_ref (*ref)(frame_base*) = &coroutine_of<Executor>; // I2, I3
     [[maybe_unused]] Executor (*ex)(frame_base*) = &executor_of<Executor>;        // I2
+    [[maybe_unused]] coroutine_ref (*guarded)(frame_base*) = &guarded_coroutine_of<Executor>; // I3
     struct probe_op : unchecked_awaitable_base
     {};
     using transformed = decltype(std::declval<frame_base&>().await_transform(probe_op{}));

@@ -36,7 +36,7 @@
 
 #include <asio_shield/cancellation_guard.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
-#include <asio_shield/detail/grace_deadline.hpp>
+#include <asio_shield/detail/deadline.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>
@@ -111,6 +111,25 @@ using co_composed_access =
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_promise<co_composed_key, co_composed_key,
                                                         co_composed_key>;
 
+/// The state's I/O executor as an any_io_executor, for coroutine_ref (K2).
+template <typename State>
+net::any_io_executor any_io_executor_of(const void* state)
+{
+    return net::any_io_executor(static_cast<const State*>(state)->get_io_executor());
+}
+
+/// The body's coroutine, with its I/O executor (T7, T4: see coroutine_ref).
+template <typename Executors, typename Handler, typename Return>
+coroutine_ref guarded_coroutine_of(
+    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state) noexcept
+{
+    coroutine_ref ref = co_composed_access::ref(state);
+    ref.executor = &any_io_executor_of<
+        ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>>;
+    ref.context = &state;
+    return ref;
+}
+
 /// Compiled by the configure-time probe (C1): K1 and K2 for a handler with a
 /// cancellation slot and one without, on any_io_executor.
 inline void co_composed_selftest()
@@ -142,7 +161,7 @@ template <typename Executors, typename Handler, typename Return>
 [[nodiscard]] cancellation_guard guard_cancellation(
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state)
 {
-    return detail::guard_access::make(detail::co_composed_access::ref(state));
+    return detail::guard_access::make(detail::guarded_coroutine_of(state));
 }
 
 /// T2 in a co_composed body: `auto guard = guard_cancellation_for(state, 2s);`.
@@ -152,21 +171,20 @@ template <typename Executors, typename Handler, typename Return, typename Rep, t
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
     std::chrono::duration<Rep, Period> grace)
 {
-    return detail::guard_access::make(detail::co_composed_access::ref(state),
+    return detail::guard_access::make(detail::guarded_coroutine_of(state),
                                       detail::grace_spec{detail::saturate(grace)},
                                       net::any_io_executor(state.get_io_executor()));
 }
 
 /// T6 in a co_composed body: `auto guard = guard_cancellation_until(state, t);`.
-template <typename Executors, typename Handler, typename Return, typename Clock,
-          typename Duration>
+template <typename Executors, typename Handler, typename Return, typename Clock, typename Duration>
 [[nodiscard]] cancellation_guard guard_cancellation_until(
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
     std::chrono::time_point<Clock, Duration> deadline)
 {
     detail::grace_spec spec;
     spec.until = detail::to_grace_time(deadline);
-    return detail::guard_access::make(detail::co_composed_access::ref(state), spec,
+    return detail::guard_access::make(detail::guarded_coroutine_of(state), spec,
                                       net::any_io_executor(state.get_io_executor()));
 }
 
@@ -178,7 +196,7 @@ template <typename Executors, typename Handler, typename Return>
 {
     detail::grace_spec spec;
     spec.budget = &budget;
-    return detail::guard_access::make(detail::co_composed_access::ref(state), spec,
+    return detail::guard_access::make(detail::guarded_coroutine_of(state), spec,
                                       net::any_io_executor(state.get_io_executor()));
 }
 

@@ -1,0 +1,378 @@
+//
+// asio_shield/detail/deadline.hpp
+//
+// The one deadline engine (T8). Every grace period of the library runs on it:
+// shield_for, shield_until and budgets (through detail/relay.hpp), the grace
+// period of a cancellation_guard, and the group's join deadline. It does three
+// things, each once for all of them:
+//
+//   - Deadline (T1, T2, T5, T6): one timer, started by the first held request,
+//     allocated only then with the target's allocator, on the executor T3
+//     names, due at the earliest of a grace period after that request, an
+//     absolute time and a shared budget.
+//
+//   - Expiry mark (T7): the target's delivery at the deadline, and every
+//     delivery after it, runs inside an `expiry::scope`. A protection that a
+//     request reaches inside such a scope knows that the request comes from a
+//     deadline that has passed, its own or an enclosing one, and gives way at
+//     once instead of starting a grace period of its own: the earliest
+//     deadline wins. The mark is per thread because the request crosses
+//     Asio's own cancellation states on its way (a coroutine's, co_spawn's),
+//     whose filters drop every bit but terminal, partial and total, and E4
+//     forbids other bits anyway; emission is synchronous, so everything the
+//     delivery reaches on its way down sees the mark, and nothing else does.
+//
+//   - Re-delivery (T4): after the deadline the request stays in force until
+//     the target goes away. The target says after each delivery where its
+//     slot stands. Empty (the operation is between two steps): the target
+//     puts a marker there, which the next step's handler replaces; the marker
+//     calls `call_back_soon()`, and the request reaches that handler right
+//     after the step has started. Holding a handler, which may be a finished
+//     step's (Asio leaves it installed, and nothing public tells the two
+//     apart): the engine delivers again after each of a short series of waits
+//     (at once, then 1, 2, 4 ... ms, at most `max_redelivery_delay` apart),
+//     so that the step which replaces a finished one is cut within that
+//     bound, and at once when it was already queued behind the deadline.
+//     Before the deadline none of this exists.
+//
+// Lifetime (E1): the target may be destroyed inside its own delivery (the
+// operation completes inside the emit). The target's destructor calls
+// `stop()`, which detaches the timer; the wait handler then frees it and
+// touches nothing of the target.
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_SHIELD_DETAIL_DEADLINE_HPP
+#define ASIO_SHIELD_DETAIL_DEADLINE_HPP
+
+#include <asio_shield/config.hpp>
+
+#include <asio_shield/grace_budget.hpp>
+
+#if defined(ASIO_SHIELD_STANDALONE)
+#include <asio/basic_waitable_timer.hpp>
+#else
+#include <boost/asio/basic_waitable_timer.hpp>
+#endif
+
+#include <chrono>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace asio_shield {
+inline namespace ASIO_SHIELD_ABI {
+namespace detail {
+
+/// T7: whether the request being delivered on this thread comes from a
+/// deadline that has passed.
+class expiry
+{
+    struct mark
+    {
+        int depth;
+        const void* origin;
+    };
+
+public:
+    /// True inside the delivery of a passed deadline, for every protection it
+    /// reaches on its way down.
+    static bool in_progress() noexcept { return current().depth > 0; }
+
+    /// The coroutine whose flags the expiring guard gave back (its
+    /// `throw_if_cancelled` flag's address), or null when a relay's deadline
+    /// passed. A guard of that same coroutine, nested in the expiring one,
+    /// must not give back the flags it saved, which the outer guard set.
+    static const void* origin() noexcept { return current().origin; }
+
+    /// Marks every request emitted on this thread while it lives.
+    class scope
+    {
+    public:
+        explicit scope(const void* origin) noexcept : previous_(current())
+        {
+            current().depth = previous_.depth + 1;
+            current().origin = origin;
+        }
+        ~scope() { current() = previous_; }
+        scope(const scope&) = delete;
+        scope& operator=(const scope&) = delete;
+
+    private:
+        mark previous_;
+    };
+
+private:
+    static mark& current() noexcept
+    {
+        static constinit thread_local mark m{0, nullptr};
+        return m;
+    }
+};
+
+/// The longest wait between two re-deliveries after a deadline (T4): a step
+/// that replaces a finished step's handler is cut at most this long after it
+/// starts (at once when it was queued behind the deadline).
+inline constexpr std::chrono::milliseconds max_redelivery_delay{50};
+
+/// The wait before the `n`th re-delivery after a deadline, when the slot
+/// holds a handler: at once, then 1, 2, 4 ... ms, at most
+/// `max_redelivery_delay`.
+constexpr grace_duration redelivery_delay(unsigned n) noexcept
+{
+    if (n == 0)
+        return grace_duration::zero();
+    const std::chrono::milliseconds d =
+        n > 7 ? max_redelivery_delay : std::chrono::milliseconds(1) * (1u << (n - 1));
+    return std::chrono::duration_cast<grace_duration>(
+        d < max_redelivery_delay ? d : max_redelivery_delay);
+}
+
+/// The engine. Its `Hooks` supply two static functions:
+///   `static void on_deadline(void* target)`: deliver (the first call is the
+///     deadline itself); may destroy the target (E1);
+///   `static bool after_deadline(void* target)`: called only if the target
+///     survived; true to be called again after the next wait of the series,
+///     false when the target placed a marker (or has nothing to deliver).
+template <typename Executor, typename Allocator>
+class deadline
+{
+    struct state
+    {
+        using timer_type =
+            net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>, Executor>;
+        using allocator_type =
+            typename std::allocator_traits<Allocator>::template rebind_alloc<state>;
+
+        state(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
+              bool (*f)(void*), void* t, const void* org)
+            : timer(ex), allocator(a), owner(o), deliver(d), after(f), target(t), origin(org)
+        {}
+
+        static state* create(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
+                             bool (*f)(void*), void* t, const void* org)
+        {
+            allocator_type alloc(a);
+            state* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
+            try
+            {
+                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, d, f, t, org);
+            }
+            catch (...)
+            {
+                std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
+                throw;
+            }
+            return p;
+        }
+
+        void destroy() noexcept
+        {
+            allocator_type alloc(allocator);
+            std::allocator_traits<allocator_type>::destroy(alloc, this);
+            std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
+        }
+
+        timer_type timer;
+        Allocator allocator;
+        deadline* owner; // Null once the target is gone.
+        void (*deliver)(void*);
+        bool (*after)(void*);
+        void* target;
+        const void* origin;        // T7: see expiry::origin().
+        unsigned redeliveries = 0; // T4: the position in the series of waits.
+        bool waiting = false;      // A wait handler owns the state.
+        bool running = false;      // The wait handler is delivering.
+    };
+
+    /// Owns the state while a wait is pending; frees it whether it runs or is
+    /// destroyed unrun (the io_context went first, R2). Between waits (after
+    /// the deadline, T4) the deadline object owns it.
+    class wait_handler
+    {
+    public:
+        explicit wait_handler(state* s) noexcept : state_(s) {}
+        wait_handler(wait_handler&& other) noexcept : state_(std::exchange(other.state_, nullptr))
+        {}
+        wait_handler& operator=(wait_handler&&) = delete;
+
+        ~wait_handler()
+        {
+            if (state_)
+            {
+                if (state_->owner)
+                    state_->owner->state_ = nullptr;
+                state_->destroy();
+            }
+        }
+
+        template <typename ErrorCode>
+        void operator()(const ErrorCode&)
+        {
+            state* s = std::exchange(state_, nullptr);
+            s->waiting = false;
+            if (!s->owner)
+            {
+                s->destroy();
+                return;
+            }
+            // T1/T2 the first time, T4 after; T7: everything this reaches
+            // knows the deadline has passed. The target may be destroyed
+            // inside; stop() then leaves the state to us.
+            s->running = true;
+            {
+                expiry::scope passed(s->origin);
+                s->deliver(s->target);
+            }
+            s->running = false;
+            if (!s->owner)
+            {
+                s->destroy();
+                return;
+            }
+            if (s->after(s->target))
+                s->owner->wait_after(redelivery_delay(s->redeliveries++));
+        }
+
+    private:
+        state* state_;
+    };
+
+public:
+    deadline(const grace_spec& spec, const Executor& ex,
+             const Allocator& alloc) noexcept(std::is_nothrow_copy_constructible_v<Executor>&&
+                                                  std::is_nothrow_copy_constructible_v<Allocator>)
+        : spec_(spec), executor_(ex), allocator_(alloc)
+    {}
+
+    deadline(deadline&& other) noexcept(std::is_nothrow_move_constructible_v<Executor>&&
+                                            std::is_nothrow_move_constructible_v<Allocator>)
+        : spec_(other.spec_), executor_(std::move(other.executor_)),
+          allocator_(std::move(other.allocator_))
+    {}
+
+    deadline& operator=(deadline&&) = delete;
+
+    ~deadline() { stop(); }
+
+    /// The first held request: one timer, due at the earliest of the grace
+    /// period from now, the absolute time and the budget (T1, T2, T6). Later
+    /// calls do nothing. `Hooks::on_deadline(target)` and
+    /// `Hooks::after_deadline(target)` are called as the header describes;
+    /// `origin`: see expiry::origin().
+    template <typename Hooks>
+    void start(void* target, const void* origin = nullptr)
+    {
+        if (started_)
+            return;
+        create<Hooks>(target, origin);
+        state_->timer.expires_at(spec_.due());
+        wait();
+    }
+
+    /// T7: an enclosing deadline has passed, so this one passes now: the
+    /// target has given way already, and the engine takes over the
+    /// re-deliveries (T4), starting at once, whether or not its own timer was
+    /// running.
+    template <typename Hooks>
+    void expire_now(void* target, const void* origin = nullptr)
+    {
+        if (!started_)
+        {
+            create<Hooks>(target, origin);
+            state_->timer.expires_after(grace_duration::zero());
+            wait();
+            return;
+        }
+        if (!state_ || state_->running)
+            return;
+        state_->redeliveries = 0;
+        if (state_->waiting)
+        {
+            try
+            {
+                // The pending wait completes at once (operation_aborted,
+                // which the wait handler does not look at) and delivers.
+                state_->timer.expires_after(grace_duration::zero());
+            }
+            catch (...)
+            {
+                // The timer keeps its own deadline: later, never lost.
+            }
+        }
+        else
+            wait_after(grace_duration::zero());
+    }
+
+    /// Whether the first held request started the timer (or a passed
+    /// enclosing deadline did).
+    bool started() const noexcept { return started_; }
+
+    /// T4: a marker was replaced by the next step's handler: deliver again as
+    /// soon as the current handler returns, and start the series of waits
+    /// again. Does nothing before the deadline, while a wait is pending, or
+    /// once stopped.
+    void call_back_soon() noexcept
+    {
+        if (!state_ || state_->waiting || state_->running)
+            return;
+        state_->redeliveries = 0;
+        wait_after(grace_duration::zero());
+    }
+
+    /// The target is going away: the timer must not reach back.
+    void stop() noexcept
+    {
+        state* s = std::exchange(state_, nullptr);
+        if (!s)
+            return;
+        s->owner = nullptr;
+        if (s->waiting)
+            s->timer.cancel(); // Its handler frees the state.
+        else if (!s->running)
+            s->destroy();
+        // else: the running handler frees it when the delivery returns.
+    }
+
+private:
+    template <typename Hooks>
+    void create(void* target, const void* origin)
+    {
+        state_ = state::create(executor_, allocator_, this, &Hooks::on_deadline,
+                               &Hooks::after_deadline, target, origin);
+        started_ = true;
+    }
+
+    void wait()
+    {
+        state_->waiting = true;
+        state_->timer.async_wait(wait_handler(state_));
+    }
+
+    void wait_after(grace_duration d) noexcept
+    {
+        try
+        {
+            state_->timer.expires_after(d);
+            wait();
+        }
+        catch (...)
+        {
+            // Out of memory for the wait: this delivery is lost, as in plain
+            // Asio (the wait handler, destroyed unrun, freed the state).
+        }
+    }
+
+    grace_spec spec_;
+    Executor executor_;
+    Allocator allocator_;
+    state* state_ = nullptr;
+    bool started_ = false;
+};
+
+} // namespace detail
+} // namespace ASIO_SHIELD_ABI
+} // namespace asio_shield
+
+#endif // ASIO_SHIELD_DETAIL_DEADLINE_HPP
