@@ -1,13 +1,17 @@
 // C4: shield with newer completion-token idioms: redirect_disposition (Asio
-// 1.37+), the deferred pipe (1.24+), the partial form shield() / shield_for(d)
-// (every release), and the immediate executor (1.27+, S2).
+// 1.37+), the deferred pipe and the range overload of make_parallel_group
+// (1.24+), the partial form shield() / shield_for(d) (every release), and the
+// immediate executor (1.27+, S2).
 #include "shield/support.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 BOOST_AUTO_TEST_SUITE(compat)
 
@@ -147,8 +151,128 @@ CO_CANCELLABLE_TEST_CASE(C4_deferred_pipe_awaited_in_awaitable) // S1, S4
     BOOST_TEST((co_await net::this_coro::cancellation_state).cancelled() == ctype::terminal);
 }
 
+BOOST_AUTO_TEST_CASE(C4_deferred_pipe_hands_shielded_result_to_continuation) // S1, S2
+{
+    // Event-ordered: the request is emitted while the probe is pending, and
+    // only then does the probe complete with its natural result, which the
+    // continuation receives and changes.
+    net::io_context io;
+    net::cancellation_signal signal;
+    test::probe_state probe;
+    std::optional<std::pair<error_code, int>> result;
+    auto op =
+        test::async_probe(io.get_executor(), probe, shield(net::deferred),
+                          test::probe_mode::pending) |
+        net::deferred([](error_code ec, int value) { return net::deferred.values(ec, value + 1); });
+    std::move(op)(net::bind_cancellation_slot(
+        signal.slot(), [&](error_code ec, int value) { result.emplace(ec, value); }));
+    test::run_steps(io, {[&] { signal.emit(ctype::terminal); },
+                         [&] {
+                             if (probe.is_pending())
+                                 probe.complete();
+                         }});
+    io.run();
+    BOOST_REQUIRE(result);
+    BOOST_TEST(!result->first);
+    BOOST_TEST(result->second == test::natural_value + 1);
+    BOOST_TEST(probe.received == ctype::none);
+}
+
 #else
 // The deferred pipe needs net::deferred: Asio 1.24 (Boost 1.80).
+#endif
+
+// ---------------------------------------------------------------------------
+// The range overload of make_parallel_group: a vector of shielded deferred
+// operations (the wrapper that shield(deferred) returns from Asio 1.24 on).
+
+#if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
+
+namespace {
+
+/// What a ranged group of probes completed with.
+struct ranged_outcome
+{
+    int calls = 0;
+    std::vector<std::size_t> order;
+    std::vector<error_code> errors;
+    std::vector<int> values;
+};
+
+/// Launches the ranged group of `ops` with wait_for_all and a callback bound
+/// to a slot that emits terminal while every probe is pending; then completes
+/// the probes still pending, in order.
+template <typename Op>
+ranged_outcome run_ranged_group(net::io_context& io, std::vector<Op> ops,
+                                std::vector<test::probe_state*> probes)
+{
+    net::cancellation_signal signal;
+    ranged_outcome out;
+    net::experimental::make_parallel_group(std::move(ops))
+        .async_wait(
+            net::experimental::wait_for_all(),
+            net::bind_cancellation_slot(signal.slot(), [&](auto order, auto errors, auto values) {
+                ++out.calls;
+                out.order.assign(order.begin(), order.end());
+                out.errors.assign(errors.begin(), errors.end());
+                out.values.assign(values.begin(), values.end());
+            }));
+    test::run_steps(io, {[&] { signal.emit(ctype::terminal); },
+                         [&] {
+                             for (test::probe_state* p : probes)
+                                 if (p->is_pending())
+                                     p->complete();
+                         }});
+    io.run();
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(C4_control_parallel_group_range_without_shield_is_cut)
+{
+    net::io_context io;
+    test::probe_state a, b;
+    using op = decltype(test::async_probe(io.get_executor(), a, net::deferred));
+    std::vector<op> ops;
+    ops.push_back(
+        test::async_probe(io.get_executor(), a, net::deferred, test::probe_mode::pending));
+    ops.push_back(
+        test::async_probe(io.get_executor(), b, net::deferred, test::probe_mode::pending));
+    const ranged_outcome out = run_ranged_group(io, std::move(ops), {&a, &b});
+    BOOST_TEST(out.calls == 1);
+    BOOST_REQUIRE(out.errors.size() == 2u);
+    BOOST_TEST(out.errors[0] == net::error::operation_aborted);
+    BOOST_TEST(out.errors[1] == net::error::operation_aborted);
+    BOOST_TEST(a.received == ctype::terminal); // the group passed the request on
+    BOOST_TEST(b.received == ctype::terminal);
+}
+
+BOOST_AUTO_TEST_CASE(C4_S2_parallel_group_range_of_shielded_deferred_operations) // S1
+{
+    net::io_context io;
+    test::probe_state a, b;
+    using op = decltype(test::async_probe(io.get_executor(), a, shield(net::deferred)));
+    std::vector<op> ops;
+    ops.push_back(
+        test::async_probe(io.get_executor(), a, shield(net::deferred), test::probe_mode::pending));
+    ops.push_back(
+        test::async_probe(io.get_executor(), b, shield(net::deferred), test::probe_mode::pending));
+    const ranged_outcome out = run_ranged_group(io, std::move(ops), {&a, &b});
+    BOOST_TEST(out.calls == 1);
+    BOOST_TEST(out.order.size() == 2u);
+    BOOST_REQUIRE(out.errors.size() == 2u);
+    BOOST_REQUIRE(out.values.size() == 2u);
+    BOOST_TEST(!out.errors[0]);
+    BOOST_TEST(!out.errors[1]);
+    BOOST_TEST(out.values[0] == test::natural_value);
+    BOOST_TEST(out.values[1] == test::natural_value);
+    BOOST_TEST(a.received == ctype::none);
+    BOOST_TEST(b.received == ctype::none);
+}
+
+#else
+// shield(deferred) returns the deferred operation itself before Asio 1.24.
 #endif
 
 // ---------------------------------------------------------------------------
