@@ -2,12 +2,14 @@
 // 1.37+), the deferred pipe and the range overload of make_parallel_group
 // (1.24+), the partial form shield() / shield_for(d) (every release), and the
 // immediate executor (1.27+, S2).
+#include "common/loopback.hpp"
 #include "shield/support.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -327,11 +329,26 @@ CO_CANCELLABLE_TEST_CASE(C4_partial_shield_for_cuts_after_grace) // T1
 
 #endif // ASIO_SHIELD_NET_VERSION >= 103100
 
-CO_TEST_CASE(C4_partial_shield_on_as_default_on_object)
+CO_CANCELLABLE_TEST_CASE(C4_partial_shield_on_as_default_on_object) // S1, S4
 {
-    // The default token of the object, not of the coroutine: use_awaitable here.
-    auto t = net::use_awaitable_t<>::as_default_on(net::steady_timer(io, 10ms));
-    co_await t.async_wait(shield());
+    // The default token of the object, not of the coroutine: use_awaitable
+    // here. Event-ordered: the request comes while the read is pending, and
+    // only then does the peer write the byte that the read completes with.
+    auto sockets = test::socket_pair(io);
+    auto reader = net::use_awaitable_t<>::as_default_on(std::move(sockets.first));
+    // Owned by the step, which may run after this frame is gone if the read was cut.
+    auto writer = std::make_shared<test::tcp::socket>(std::move(sockets.second));
+    test::run_steps(io, {[&] { signal.emit(ctype::terminal); },
+                         [writer] {
+                             error_code ignored;
+                             net::write(*writer, net::buffer("x", 1), ignored);
+                         }});
+    char byte = 0;
+    // S1: the read is not cut, so no exception.
+    const std::size_t n = co_await reader.async_read_some(net::buffer(&byte, 1), shield());
+    BOOST_TEST(n == 1u);
+    BOOST_TEST(byte == 'x');
+    BOOST_TEST((co_await net::this_coro::cancellation_state).cancelled() == ctype::terminal);
 }
 
 #if defined(ASIO_SHIELD_HAS_DEFERRED)

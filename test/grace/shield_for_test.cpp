@@ -6,6 +6,9 @@
 #include <asio_shield/shield_for.hpp>
 
 #include <atomic>
+#include <cstddef>
+#include <exception>
+#include <future>
 #include <vector>
 
 using asio_shield::shield_for;
@@ -224,30 +227,88 @@ BOOST_AUTO_TEST_CASE(T1_write_to_a_peer_that_stopped_reading_is_cut_after_the_gr
 }
 
 // T1 with the other token styles: shield_for composes like shield (S2) —
-// futures, redirect_error and a binder around it.
-BOOST_AUTO_TEST_CASE(T1_composes_with_future_redirect_error_and_binders)
+// around use_future, inside redirect_error and around binders. Each read
+// is pending when a request arrives on its slot; the grace period (an hour,
+// longer than any run of this test) holds the request back, so each read
+// completes with the byte its peer writes afterwards. An adapter that passed
+// requests on would complete all three with operation_aborted; one that left
+// its grace timer armed would keep io.run() busy for the hour. Event-ordered:
+// no wall-clock time is measured.
+BOOST_AUTO_TEST_CASE(T1_composes_with_future_redirect_error_and_binders) // S1, S2, S4
 {
     net::io_context io;
-    net::steady_timer a(io, 1ms), b(io, 1ms), c(io, 1ms);
+    auto a = socket_pair(io);
+    auto b = socket_pair(io);
+    auto c = socket_pair(io);
+    net::cancellation_signal sig_a, sig_b, sig_c;
+    char byte_a = 0, byte_b = 0, byte_c = 0;
+
     // use_future's executor cannot run a timer (on Asio 1.22 it answers no
-    // context query): the grace timer then runs on the timer's own executor.
-    auto f = a.async_wait(shield_for(1s, net::use_future));
-    error_code ec = net::error::would_block;
-    bool ran = false;
+    // context query): the grace timer then runs on the socket's executor.
+    std::future<std::size_t> f = a.first.async_read_some(
+        net::buffer(&byte_a, 1),
+        shield_for(1h, net::bind_cancellation_slot(sig_a.slot(), net::use_future)));
+
+    auto strand = net::make_strand(io);
+    error_code ec_c = net::error::would_block;
+    std::size_t n_c = 0;
+    bool on_strand = false;
+    c.first.async_read_some(
+        net::buffer(&byte_c, 1),
+        shield_for(1h,
+                   net::bind_executor(strand, net::bind_cancellation_slot(
+                                                  sig_c.slot(), [&](error_code ec, std::size_t n) {
+                                                      ec_c = ec;
+                                                      n_c = n;
+                                                      on_strand = strand.running_in_this_thread();
+                                                  }))));
+
+    error_code ec_b = net::error::would_block;
+    std::size_t n_b = 0;
+    net::cancellation_type_t recorded_b = ctype::none;
+    std::exception_ptr error_b;
+    bool done_b = false;
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            co_await b.async_wait(net::redirect_error(shield_for(1s, net::use_awaitable), ec));
-            net::cancellation_signal unused;
-            co_await c.async_wait(
-                net::bind_cancellation_slot(unused.slot(), shield_for(1s, net::use_awaitable)));
-            ran = true;
+            // Runs once this coroutine waits in the read below: every read is pending.
+            net::post(io, [&] {
+                sig_a.emit(ctype::terminal);
+                sig_b.emit(ctype::terminal);
+                sig_c.emit(ctype::terminal);
+                net::post(io, [&] {
+                    net::write(a.second, net::buffer("a", 1));
+                    net::write(b.second, net::buffer("b", 1));
+                    net::write(c.second, net::buffer("c", 1));
+                });
+            });
+            n_b = co_await b.first.async_read_some(
+                net::buffer(&byte_b, 1),
+                net::redirect_error(shield_for(1h, net::use_awaitable), ec_b));
+            recorded_b = (co_await net::this_coro::cancellation_state).cancelled();
         },
-        net::detached);
+        net::bind_cancellation_slot(sig_b.slot(), [&](std::exception_ptr e) {
+            error_b = e;
+            done_b = true;
+        }));
     io.run();
-    BOOST_CHECK_NO_THROW(f.get());
-    BOOST_TEST(!ec);
-    BOOST_TEST(ran);
+
+    std::size_t n_a = 0;
+    BOOST_CHECK_NO_THROW(n_a = f.get());
+    BOOST_TEST(n_a == 1u);
+    BOOST_TEST(byte_a == 'a');
+
+    BOOST_TEST(done_b);
+    BOOST_TEST(!error_b);
+    BOOST_TEST(!ec_b);
+    BOOST_TEST(n_b == 1u);
+    BOOST_TEST(byte_b == 'b');
+    BOOST_TEST((recorded_b == ctype::terminal)); // S4: the coroutine still sees the request
+
+    BOOST_TEST(!ec_c);
+    BOOST_TEST(n_c == 1u);
+    BOOST_TEST(byte_c == 'c');
+    BOOST_TEST(on_strand); // S2: the handler's executor is kept
 }
 
 BOOST_AUTO_TEST_SUITE_END()
