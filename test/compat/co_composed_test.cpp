@@ -76,12 +76,13 @@ outcome run_composed(net::io_context& io, net::cancellation_signal& signal, Body
     // co_composed initiation (and the copy of the implementation it holds)
     // is gone once the operation has started, so a capturing lambda must not
     // be the implementation itself.
-    async_composed(io, [b = &body](auto state) -> void { (*b)(std::move(state)); },
-                   net::bind_cancellation_slot(signal.slot(), [&](error_code ec, unsigned bits) {
-                       ++out.calls;
-                       out.ec = ec;
-                       out.cancelled = bits;
-                   }));
+    async_composed(
+        io, [b = &body](auto state) -> void { (*b)(std::move(state)); },
+        net::bind_cancellation_slot(signal.slot(), [&](error_code ec, unsigned bits) {
+            ++out.calls;
+            out.ec = ec;
+            out.cancelled = bits;
+        }));
     test::run_steps(io, std::move(steps));
     io.run();
     BOOST_TEST(out.calls == 1); // R1
@@ -254,6 +255,36 @@ BOOST_AUTO_TEST_CASE(C4_co_composed_request_in_force_after_guard) // G2
                                   {[&] { signal.emit(ctype::terminal); }});
     BOOST_TEST(after_started);
     BOOST_TEST(out.ec == net::error::operation_aborted);
+}
+
+// A handler with no cancellation slot: nothing can be requested, and the guard
+// does nothing, in either form. Debug builds check that guards end innermost
+// first (R4); a guard with nothing to guard must not trip that check.
+BOOST_AUTO_TEST_CASE(C4_co_composed_guard_for_handler_without_slot) // G0, R4
+{
+    net::io_context io;
+    int calls = 0;
+    error_code result = net::error::would_block;
+    async_composed(
+        io,
+        [](auto state) -> void {
+            {
+                auto guard = asio_shield::guard_cancellation(state);
+                co_await net::post(state.get_io_executor(), net::deferred);
+            }
+            {
+                auto guard = asio_shield::guard_cancellation_for(state, 1s);
+                co_await net::post(state.get_io_executor(), net::deferred);
+            }
+            co_return {error_code(), bits(state.cancelled())};
+        },
+        [&](error_code ec, unsigned) {
+            ++calls;
+            result = ec;
+        });
+    io.run();
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(!result);
 }
 
 #else
