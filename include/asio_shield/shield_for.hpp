@@ -124,6 +124,10 @@ public:
  * `co_await async_write(sock, buf, shield_for(2s, use_awaitable));` finishes
  * the write if it can, but a peer that stops reading cannot hold a shutdown up
  * for more than two seconds after it was requested.
+ *
+ * Any duration is accepted (T5): one past the clock's range, `hours::max()`
+ * or +inf means no limit; zero, a negative one, -inf or NaN cuts at the first
+ * request (a value that cannot be trusted never extends protection).
  */
 template <typename Rep, typename Period, typename CompletionToken>
 [[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
@@ -178,7 +182,9 @@ constexpr void check_token() noexcept
 /// `shield_until(session_deadline, use_awaitable)`. A request held before
 /// `deadline` is forwarded at `deadline`; one made after it passes at once.
 /// After the deadline the request stays in force for the rest of the
-/// operation (T4).
+/// operation (T4). `time_point::max()` of any clock, +inf and a time past the
+/// clock's range mean no limit; a time point whose distance from now is NaN
+/// counts as passed (T5).
 template <typename Clock, typename Duration, typename CompletionToken>
 [[nodiscard]] constexpr shield_for_t<std::decay_t<CompletionToken>>
 shield_until(std::chrono::time_point<Clock, Duration> deadline, CompletionToken&& token,

@@ -16,6 +16,7 @@
 #if defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 #include <asio_shield/detail/deadline.hpp>
+#include <asio_shield/grace_budget.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>
@@ -68,31 +69,6 @@ using group_error_code = std::error_code;
 #else
 using group_error_code = boost::system::error_code;
 #endif
-
-/// `tp` on any clock as a grace_clock deadline, read once, saturating (T5).
-template <typename Clock, typename Duration>
-grace_clock::time_point group_steady_deadline(std::chrono::time_point<Clock, Duration> tp)
-{
-    if constexpr (std::is_same_v<Clock, grace_clock>)
-    {
-        using wide = std::chrono::duration<long double, typename grace_duration::period>;
-        const wide w = std::chrono::duration_cast<wide>(tp.time_since_epoch());
-        if (w >= wide(grace_duration::max()))
-            return grace_clock::time_point::max();
-        if (w <= wide(grace_duration::min()))
-            return grace_clock::time_point::min();
-        return grace_clock::time_point(
-            std::chrono::duration_cast<grace_duration>(tp.time_since_epoch()));
-    }
-    else
-    {
-        // The difference in a wide type: no overflow whatever the two ends.
-        using wide = std::chrono::duration<long double, typename grace_duration::period>;
-        const wide left = std::chrono::duration_cast<wide>(tp.time_since_epoch()) -
-                          std::chrono::duration_cast<wide>(Clock::now().time_since_epoch());
-        return deadline_after(saturate(left));
-    }
-}
 
 template <typename T>
 struct is_group_executor
@@ -264,9 +240,10 @@ public:
      * for them. A shield or guard with a grace period in a session gives way at
      * its own deadline (T4); a session that ignores cancellation keeps running.
      *
-     * Any duration is accepted: values past the clock's range saturate
-     * (`hours::max()` means no deadline); zero and negative ones mean "now"
-     * (the sessions are cut at once unless the group is empty).
+     * Any duration is accepted (T5): one past the clock's range,
+     * `hours::max()` or +inf means no deadline; zero, a negative one, -inf or
+     * NaN means "now" (the sessions are cut at once unless the group is
+     * empty).
      *
      * **Completion signature**: `void(error_code)`, as for `async_join`, plus
      * `error::timed_out`.
@@ -290,7 +267,9 @@ public:
     /**
      * As `async_join_for(tp - Clock::now())`, saturating; the timer is a
      * grace-clock one (`steady_clock` by default), so a clock that jumps is
-     * read once, at the call.
+     * read once, at the call. `time_point::max()` of any clock, +inf and a
+     * time past the clock's range mean no deadline; a time point whose
+     * distance from now is NaN counts as passed (T5).
      */
     template <typename Clock, typename Duration,
               typename CompletionToken = net::default_completion_token_t<executor_type>>
@@ -300,7 +279,7 @@ public:
             std::declval<detail::initiate_group_join<executor_type>>(), token,
             detail::grace_clock::time_point::max()))
     {
-        return async_join_until_steady(detail::group_steady_deadline(tp),
+        return async_join_until_steady(detail::to_grace_time(tp),
                                        static_cast<CompletionToken&&>(token));
     }
 

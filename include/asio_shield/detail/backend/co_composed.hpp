@@ -165,7 +165,11 @@ template <typename Executors, typename Handler, typename Return>
 }
 
 /// T2 in a co_composed body: `auto guard = guard_cancellation_for(state, 2s);`.
-/** The grace timer runs on the state's I/O executor (T3). */
+/**
+ * The grace timer runs on the state's I/O executor (T3). Any duration is
+ * accepted (T5), as by `shield_for`: past the clock's range or +inf, no limit;
+ * zero, negative, -inf or NaN, at the first request.
+ */
 template <typename Executors, typename Handler, typename Return, typename Rep, typename Period>
 [[nodiscard]] cancellation_guard guard_cancellation_for(
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
@@ -177,7 +181,10 @@ template <typename Executors, typename Handler, typename Return, typename Rep, t
 }
 
 /// T6 in a co_composed body: `auto guard = guard_cancellation_until(state, t);`.
-template <typename Executors, typename Handler, typename Return, typename Clock, typename Duration>
+/// `time_point::max()`, +inf or a time past the clock's range: no limit; a
+/// time point whose distance from now is NaN counts as passed (T5).
+template <typename Executors, typename Handler, typename Return, typename Clock,
+          typename Duration>
 [[nodiscard]] cancellation_guard guard_cancellation_until(
     ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
     std::chrono::time_point<Clock, Duration> deadline)
