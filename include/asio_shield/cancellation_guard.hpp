@@ -214,8 +214,8 @@ private:
  * was already recorded) the scope has `grace` to finish; after that the
  * operations still pending in it are cancelled and the guard behaves as
  * released. The timer runs on the coroutine's executor (T3). Any duration is
- * accepted: values past the clock's range mean no limit, zero and negative
- * ones "at the first request" (T5).
+ * accepted: values past the clock's range and +inf mean no limit; zero,
+ * negative ones, -inf and NaN mean "at the first request" (T5).
  */
 template <typename Rep, typename Period>
 [[nodiscard]] detail::guard_cancellation_for_op
@@ -224,7 +224,9 @@ guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept;
 /// Enters a protected scope that ends at an absolute time (T6), with any
 /// clock: `auto guard = co_await guard_cancellation_until(deadline);`. A
 /// request held before `deadline` cuts the scope at `deadline`; one made after
-/// it cuts the scope at once.
+/// it cuts the scope at once. `time_point::max()`, +inf and times past the
+/// clock's range mean no limit; a time point whose distance from now is NaN
+/// counts as passed (T5).
 template <typename Clock, typename Duration>
 [[nodiscard]] detail::guard_cancellation_for_op
 guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noexcept;
