@@ -200,7 +200,7 @@ struct other_clock
     using rep = duration::rep;
     using period = duration::period;
     using time_point = std::chrono::time_point<other_clock>;
-    static constexpr bool is_steady = true;
+    [[maybe_unused]] static constexpr bool is_steady = true; // Part of the Clock shape.
     static time_point now() noexcept { return time_point(25h); }
 };
 
