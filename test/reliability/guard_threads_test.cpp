@@ -23,16 +23,25 @@ net::awaitable<void> churn(int rounds)
 {
     co_await net::this_coro::throw_if_cancelled(false);
     const auto ex = co_await net::this_coro::executor;
+    net::steady_timer wait(ex);
+    const auto token = test::as_tuple(net::use_awaitable);
     for (int i = 0; i < rounds; ++i)
     {
-        // The request is recorded already: the grace period starts at entry
-        // and, being zero, ends the scope at the timer's first turn.
-        auto outer = co_await asio_shield::guard_cancellation_for(0ms);
         {
-            auto inner = co_await asio_shield::guard_cancellation();
-            co_await net::post(ex, net::use_awaitable);
+            // A guard that stays linked for a while, and leaves by release.
+            auto plain = co_await asio_shield::guard_cancellation();
+            wait.expires_after(1ms);
+            co_await wait.async_wait(token);
         }
-        co_await net::post(ex, net::use_awaitable);
+        {
+            // The request is recorded already: the grace period starts at
+            // entry and, being zero, ends the scope (cutting the wait) at the
+            // timer's first turn, while guards of other coroutines in the
+            // same bucket come and go on the other thread.
+            auto expiring = co_await asio_shield::guard_cancellation_for(0ms);
+            wait.expires_after(1ms);
+            co_await wait.async_wait(token);
+        }
     }
 }
 
