@@ -325,12 +325,16 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, tcp::acceptor& 
                  number == SIGINT ? "SIGINT" : "SIGTERM", group.size(), state.responses_in_flight);
     error_code ignored;
     acceptor.close(ignored);
-    // J2: once to each live session, on its own strand.
-    group.cancel(net::cancellation_type::terminal);
-    // J3: the shields and guards give way at the grace deadline; should a
-    // session still be running a little after it, the join cuts it.
-    co_await group.async_join_for(state.config.grace + join_margin,
-                                  net::redirect_error(net::use_awaitable, join_result));
+    // J6: terminal at once to each live session, on its own strand (J2); the
+    // shields and guards give way at the grace deadline. Should a session
+    // still be running a little after it, terminal again, marked as a passed
+    // deadline, cuts it (T7); the hard stage reports who is left.
+    const auto [ec, left] = co_await group.async_shutdown(
+        net::cancellation_type::terminal, state.config.grace + join_margin, join_margin,
+        net::as_tuple(net::use_awaitable));
+    join_result = ec;
+    if (left != 0)
+        std::fprintf(stderr, "%zu sessions left at the hard deadline\n", left);
 }
 
 int usage(const char* program)

@@ -202,6 +202,9 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
                 srv.responses_in_flight);
     srv.stopping = true;
     srv.acceptor.close();
+    // J5: no session is admitted from now on; the join below waits for the
+    // closed group to empty.
+    srv.sessions.close();
     // J2: terminal (co_spawn's default filter passes terminal requests only),
     // delivered to each session on its own strand.
     srv.sessions.cancel();

@@ -3,7 +3,7 @@
 //
 // `basic_task_group`: a dynamic group of `asio::awaitable` sessions, each on
 // its own executor or strand, that can be cancelled together (each on its own
-// executor) and joined, with or without a deadline.
+// executor), closed, joined and shut down in two stages.
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
@@ -16,24 +16,26 @@
 #if defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 #include <asio_shield/detail/deadline.hpp>
+#include <asio_shield/detail/group_state.hpp>
 #include <asio_shield/grace_budget.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/basic_signal_set.hpp>
 #include <asio/cancellation_type.hpp>
-#include <asio/detached.hpp>
 #include <asio/error_code.hpp>
 #include <asio/execution/executor.hpp>
 #include <asio/execution_context.hpp>
 #include <asio/is_executor.hpp>
+#include <system_error>
 #else
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/basic_signal_set.hpp>
 #include <boost/asio/cancellation_type.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/execution/executor.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/is_executor.hpp>
@@ -43,18 +45,77 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <limits>
 #include <type_traits>
 #include <utility>
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
+namespace error {
+
+/// Errors of the task group, in the category `get_group_category()`.
+enum group_errors
+{
+    /// The group is closed: the spawn was refused and the session never
+    /// started (J5).
+    group_closed = 1,
+
+    /// A session ended with an exception that the group keeps (J7): the
+    /// join reports this code, and `first_exception()` gives the exception.
+    session_failed = 2
+};
+
+#if defined(ASIO_SHIELD_STANDALONE)
+using group_error_category = std::error_category;
+#else
+using group_error_category = boost::system::error_category;
+#endif
+
+/// The category of `group_errors` ("asio_shield.group").
+inline const group_error_category& get_group_category() noexcept;
+
+/// `error_code(e, get_group_category())`, found by argument-dependent lookup.
+inline detail::group_error_code make_error_code(group_errors e) noexcept;
+
+} // namespace error
+
+/// The default completion token of `spawn`: the session's result goes to the
+/// group. An exception that escapes the session is kept by the group (the
+/// first one, available from `first_exception()`) and its joins complete with
+/// `error::session_failed` (J7); a value is dropped.
+struct report_to_group_t
+{
+    constexpr report_to_group_t() noexcept = default;
+};
+
+/// The `report_to_group_t` token.
+inline constexpr report_to_group_t report_to_group{};
+
+/// Construction options of a `basic_task_group`.
+struct task_group_options
+{
+    /// No limit on the sessions running at once.
+    static constexpr std::size_t unlimited = (std::numeric_limits<std::size_t>::max)();
+
+    /// How many sessions may run at once (J8); a spawn beyond waits for a
+    /// place. 0 is refused by the constructor (`std::invalid_argument`).
+    std::size_t max_sessions = unlimited;
+
+    /// J7's policy: the cancellation type requested on every other session
+    /// when a session's exception reaches the group (`none`: no request).
+    net::cancellation_type_t cancel_on_error = net::cancellation_type::none;
+};
+
 namespace detail {
 
-class task_group_state;
 class initiate_group_spawn;
 class initiate_group_run;
 template <typename GroupExecutor>
 class initiate_group_join;
+template <typename GroupExecutor>
+class initiate_group_shutdown;
+template <typename SignalSet, typename GroupExecutor>
+class initiate_group_signal_shutdown;
 
 /// What `co_spawn(ex, f, token)` completes with: `void(std::exception_ptr)`
 /// for an `awaitable<void>`, `void(std::exception_ptr, T)` otherwise.
@@ -64,12 +125,6 @@ struct session_signature;
 template <typename F>
 using session_signature_t = typename session_signature<std::decay_t<F>>::type;
 
-#if defined(ASIO_SHIELD_STANDALONE)
-using group_error_code = std::error_code;
-#else
-using group_error_code = boost::system::error_code;
-#endif
-
 template <typename T>
 struct is_group_executor
     : std::bool_constant<net::is_executor<T>::value || net::execution::is_executor<T>::value>
@@ -77,42 +132,48 @@ struct is_group_executor
 
 } // namespace detail
 
-/// A dynamic group of coroutine sessions that are cancelled and joined together.
+/// A dynamic group of coroutine sessions that are closed, cancelled, joined
+/// and shut down together.
 /**
  * Sessions are `asio::awaitable` coroutines started with `spawn()` (or
  * `async_run()`), each on its own executor or strand. A session leaves the
  * group by itself when it ends, normally or by an exception (J1). `cancel()`
  * delivers a cancellation request to every session alive at that moment, on
- * that session's own executor (J2); `async_join()` waits until no session is
- * alive, and `async_join_for()` / `async_join_until()` give up at a deadline,
- * cutting the sessions still running (J3). `async_run()` is `spawn()` whose
- * caller may stop waiting while the session goes on (J4).
+ * that session's own executor (J2). `close()` refuses later spawns (J5);
+ * `async_join()` waits until the group is closed and empty, and reports the
+ * first exception a session left to the group (J7); `async_join_for()` /
+ * `async_join_until()` stop waiting at a deadline (J3). `async_shutdown()`
+ * closes, requests a graceful type, then `terminal` after a grace period, and
+ * completes at a hard deadline with the number of sessions still running
+ * (J6); `async_shutdown_on_signal()` ties it to signals (J9). A limit on the
+ * sessions running at once makes spawns wait for a place (J8). No operation
+ * completes inside the call that started it (J10).
  *
- * **Executors.** The group's executor runs join completion handlers (unless
- * the handler names its own executor) and the join deadline timers. Each
- * session runs on the executor given to `spawn()`. On a multi-threaded
- * `io_context`, give each session a strand: its cancellation signal is
- * emitted on that executor, which serialises the emission with the session
- * only if the executor does.
+ * **Executors.** The group's executor runs join and shutdown completion
+ * handlers (unless the handler names its own executor) and the group's
+ * timers. Each session runs on the executor given to `spawn()`. On a
+ * multi-threaded `io_context`, give each session a strand: its cancellation
+ * signal is emitted on that executor, which serialises the emission with the
+ * session only if the executor does.
  *
- * **Thread safety.** Distinct objects: safe. Shared object: `spawn()`,
- * `cancel()`, `size()` and the join and run operations may be called from any
- * thread concurrently; the destructor must not run concurrently with them.
+ * **Thread safety.** Distinct objects: safe. Shared object: every member but
+ * the destructor may be called from any thread concurrently, and from inside
+ * a session; the destructor must not run concurrently with them.
  *
- * **Lifetime.** The group's bookkeeping is shared by the group object and its
- * live sessions. Destroying the group while sessions are alive does not wait
- * for them: it delivers `cancellation_type::terminal` to each of them (as
- * `cancel()` would), and they end in their own time; nothing refers to the
- * destroyed group object afterwards. Joins pending at that moment complete when
- * the last session ends.
+ * **Lifetime.** The group's bookkeeping is shared by the group object, its
+ * live sessions and its pending operations. Destroying the group while
+ * sessions are alive does not wait for them: it closes the group and
+ * delivers `cancellation_type::terminal` to each of them (as `cancel()`
+ * would), and they end in their own time; pending joins complete when the
+ * last of them does. Nothing refers to the destroyed group object afterwards.
  *
- * **Contract**: J1–J4 (docs/contract.md).
+ * **Contract**: J1–J10 (docs/contract.md).
  */
 template <typename Executor = net::any_io_executor>
 class basic_task_group
 {
 public:
-    /// The type of the executor that runs join handlers and deadline timers.
+    /// The type of the executor that runs join handlers and the group's timers.
     using executor_type = Executor;
 
     /// Rebinds the group to another executor type.
@@ -122,15 +183,20 @@ public:
         using other = basic_task_group<OtherExecutor>;
     };
 
-    /// An empty group whose joins complete on `ex` (unless their handler says otherwise).
-    explicit basic_task_group(const executor_type& ex);
+    /// An empty, open group whose joins complete on `ex` (unless their handler says otherwise).
+    /**
+     * @throws std::invalid_argument if `options.max_sessions` is 0 (no
+     * session could ever run: every spawn would wait forever).
+     */
+    explicit basic_task_group(const executor_type& ex, const task_group_options& options = {});
 
     /// An empty group on `ctx.get_executor()`.
     template <typename ExecutionContext,
               typename = std::enable_if_t<
                   std::is_convertible_v<ExecutionContext&, net::execution_context&> &&
                   std::is_constructible_v<executor_type, typename ExecutionContext::executor_type>>>
-    explicit basic_task_group(ExecutionContext& ctx) : basic_task_group(ctx.get_executor())
+    explicit basic_task_group(ExecutionContext& ctx, const task_group_options& options = {})
+        : basic_task_group(executor_type(ctx.get_executor()), options)
     {}
 
     /// Takes over `other`'s sessions; `other` may then only be destroyed.
@@ -140,7 +206,8 @@ public:
     basic_task_group& operator=(const basic_task_group&) = delete;
     basic_task_group& operator=(basic_task_group&&) = delete;
 
-    /// Delivers `cancellation_type::terminal` to every live session and lets go.
+    /// Closes the group, delivers `cancellation_type::terminal` to every live
+    /// session and lets go.
     /**
      * Does not wait: the sessions end in their own time, and pending joins
      * complete when the last of them does.
@@ -160,18 +227,28 @@ public:
      * **Completion signature**: `void(std::exception_ptr)` for
      * `awaitable<void>`, `void(std::exception_ptr, T)` otherwise, as for
      * `co_spawn`; the handler runs on its associated executor (by default
-     * `session_ex`). The default token, `asio::detached`, drops the result,
-     * an escaped exception included.
+     * `session_ex`), with its associated allocator. The default token,
+     * `report_to_group`, leaves an escaped exception to the group (J7).
      *
-     * **Per-operation cancellation**: the group's slot replaces any slot bound
-     * to `token`; cancel sessions through `cancel()`.
+     * **Closed group (J5)**: the session is not started; the handler
+     * receives `system_error(error::group_closed)` (and a value-initialised
+     * `T`), never inside this call (J10). With `report_to_group` nothing is
+     * reported: closing is the owner's decision, not a session's failure.
+     *
+     * **Limit (J8)**: with `max_sessions` sessions running, the spawn waits
+     * for a place, in order of arrival; closing the group refuses it.
+     *
+     * **Per-operation cancellation**: while the spawn waits for a place,
+     * terminal, partial and total: it completes with
+     * `system_error(operation_aborted)` and the session never starts. Once
+     * started, the group's slot replaces any slot bound to `token`; cancel
+     * sessions through `cancel()` or `async_shutdown()`.
      *
      * **After cancel()**: a session spawned once `cancel()` has been called
-     * (shutdown has begun) is started normally and receives the union of the
-     * types requested so far at once, posted to `session_ex` right after it
-     * starts: it runs up to its first suspension, which sees the request.
+     * is started normally and receives the union of the types requested so
+     * far at once, posted to `session_ex` right after it starts.
      */
-    template <typename SessionExecutor, typename F, typename CompletionToken = net::detached_t,
+    template <typename SessionExecutor, typename F, typename CompletionToken = report_to_group_t,
               typename = std::enable_if_t<detail::is_group_executor<SessionExecutor>::value>>
     auto spawn(const SessionExecutor& session_ex, F&& f,
                CompletionToken&& token = CompletionToken())
@@ -179,7 +256,7 @@ public:
             std::declval<detail::initiate_group_spawn>(), token, session_ex, static_cast<F&&>(f)));
 
     /// `spawn(ctx.get_executor(), f, token)`.
-    template <typename ExecutionContext, typename F, typename CompletionToken = net::detached_t,
+    template <typename ExecutionContext, typename F, typename CompletionToken = report_to_group_t,
               typename = std::enable_if_t<
                   std::is_convertible_v<ExecutionContext&, net::execution_context&>>>
     auto spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token = CompletionToken())
@@ -199,27 +276,51 @@ public:
      * calling thread. `co_spawn` passes only terminal requests into a
      * coroutine by default (`this_coro::reset_cancellation_state` widens it).
      *
-     * Calling it again delivers again, like emitting a signal again: each call
-     * reaches each session alive at that call once. The group also records the
-     * union of every type requested, for sessions spawned later (see `spawn`);
-     * the record is never reset.
-     *
-     * **Thread safety**: may be called from any thread, and from a session.
+     * Calling it again delivers again. The group also records the union of
+     * every type requested, for sessions spawned later (see `spawn`); the
+     * record is never reset.
      */
     void cancel(net::cancellation_type_t type = net::cancellation_type::terminal);
 
-    /// The number of sessions alive (started and not yet ended).
+    /// Refuses every later spawn (J5).
+    /**
+     * Spawns waiting for a place (J8) complete with `error::group_closed`.
+     * The sessions running go on; joins complete once the last has ended.
+     * Closing again, or from inside a session, does nothing more. A group is
+     * never reopened.
+     */
+    void close();
+
+    /// Whether `close()` (or a shutdown, or the destructor) has not yet been called.
+    bool is_open() const;
+
+    /// The first exception a session left to the group (J7), or null.
+    /**
+     * Kept from the moment the session ends; never reset.
+     */
+    std::exception_ptr first_exception() const;
+
+    /// The number of sessions running, or starting in a place reserved for
+    /// them (spawns waiting for a place not included).
     std::size_t size() const;
 
-    /// Waits until no session is alive (J3).
+    /// Waits until the group is closed and no session is left (J5).
     /**
-     * Completes at once (posted, never inline) when the group is empty.
-     * Sessions spawned while the join waits are waited for too. Any number of
-     * joins may wait at once; all complete together.
+     * Completes at once (never inside this call, J10) when the group is
+     * already closed and empty. On an open group it waits for `close()`.
+     * Any number of joins may wait at once; all complete together.
      *
-     * **Completion signature**: `void(error_code)`: success, or
-     * `operation_aborted` when the join itself was cancelled. The handler runs
-     * on its associated executor, by default the group's.
+     * **Completion signature**: `void(error_code)`: success;
+     * `error::session_failed` once a session has left an exception to the
+     * group (`report_to_group`, J7), reported by every join from then on
+     * (`first_exception()` gives it); `operation_aborted` when the join itself
+     * was cancelled. The handler runs on its associated executor, by default
+     * the group's.
+     *
+     * **Inside a session of the same group**: the join waits for its own
+     * session too, so it ends only when it is cancelled: by the session's
+     * cancellation (`cancel()`, `async_shutdown()`), which reaches it through
+     * the coroutine, or by its own slot.
      *
      * **Per-operation cancellation**: terminal, partial and total: the join
      * completes with `operation_aborted`; the sessions are not affected.
@@ -230,26 +331,14 @@ public:
             std::declval<detail::initiate_group_join<executor_type>>(), token,
             detail::grace_clock::time_point::max()));
 
-    /// Waits until no session is alive, at most `d` (J3, T5).
+    /// As `async_join`, but stops waiting after `d` (J3, T5).
     /**
-     * Completes with success if every session ended before the deadline. At
-     * the deadline, the group delivers `cancellation_type::terminal` again to
-     * every session still alive (like `cancel()`, which also records it for
-     * later spawns) and completes with `error::timed_out` without waiting
-     * further: the sessions stay in the group, and a later `async_join` waits
-     * for them. A shield or guard with a grace period in a session gives way at
-     * its own deadline (T4); a session that ignores cancellation keeps running.
-     *
-     * Any duration is accepted (T5): one past the clock's range,
-     * `hours::max()` or +inf means no deadline; zero, a negative one, -inf or
-     * NaN means "now" (the sessions are cut at once unless the group is
-     * empty).
-     *
-     * **Completion signature**: `void(error_code)`, as for `async_join`, plus
-     * `error::timed_out`.
-     *
-     * **Per-operation cancellation**: as for `async_join`; the deadline is
-     * dropped and the sessions are not affected.
+     * At the deadline the join completes with `error::timed_out`; nothing
+     * else happens: the sessions
+     * are not told and stay in the group (cutting them is
+     * `async_shutdown()`'s task). Any duration is accepted: values past the
+     * clock's range, `hours::max()` and +inf mean no deadline; zero, negative
+     * ones, -inf and NaN mean "now".
      */
     template <typename Rep, typename Period,
               typename CompletionToken = net::default_completion_token_t<executor_type>>
@@ -263,14 +352,10 @@ public:
                                        static_cast<CompletionToken&&>(token));
     }
 
-    /// Waits until no session is alive, at most until `tp`, on any clock (J3, T5).
-    /**
-     * As `async_join_for(tp - Clock::now())`, saturating; the timer is a
-     * grace-clock one (`steady_clock` by default), so a clock that jumps is
-     * read once, at the call. `time_point::max()` of any clock, +inf and a
-     * time past the clock's range mean no deadline; a time point whose
-     * distance from now is NaN counts as passed (T5).
-     */
+    /// As `async_join_for(tp - Clock::now())`, on any clock, read once (J3, T5).
+    /** `time_point::max()` of any clock, +inf and a time past the clock's
+     * range mean no deadline; a time point whose distance from now is NaN
+     * counts as passed (T5). */
     template <typename Clock, typename Duration,
               typename CompletionToken = net::default_completion_token_t<executor_type>>
     auto async_join_until(std::chrono::time_point<Clock, Duration> tp,
@@ -283,6 +368,83 @@ public:
                                        static_cast<CompletionToken&&>(token));
     }
 
+    /// Two-stage shutdown (J6): close, ask nicely, then cut, then report.
+    /**
+     * The first call closes the group (J5) and delivers `graceful` (e.g.
+     * `cancellation_type::total`, which ends idle reads while shields and
+     * guards let protected work finish) to every session. When `grace` has
+     * passed it delivers `cancellation_type::terminal`, marked as a passed
+     * deadline: the library's shields and guards in the sessions give way at
+     * once instead of starting grace periods of their own (T7). When `hard`
+     * has passed after that, it completes with the number of sessions still
+     * running; nothing is freed under them. It completes earlier, with 0, as
+     * soon as the group is empty.
+     *
+     * Asking again while a shutdown runs (a second call, a second signal)
+     * moves to the hard stage at once: `terminal` (marked) if not yet
+     * delivered, and every pending shutdown completes now. Asking after it
+     * is over completes at once with the present count.
+     *
+     * Any durations are accepted (T5); `graceful` is ignored by later calls.
+     *
+     * **Completion signature**: `void(error_code, std::size_t still_running)`:
+     * success with 0, `error::timed_out` with the count of sessions left at
+     * the hard stage, or `operation_aborted` when this operation was
+     * cancelled.
+     *
+     * **Inside a session of the same group**: as for a join, waiting for the
+     * shutdown's end includes the caller's own session; the shutdown's
+     * requests reach the wait, which then completes with `operation_aborted`
+     * while the shutdown goes on.
+     *
+     * **Per-operation cancellation**: terminal, partial and total: this
+     * operation stops waiting; the shutdown itself goes on.
+     */
+    template <typename Rep1, typename Period1, typename Rep2, typename Period2,
+              typename CompletionToken = net::default_completion_token_t<executor_type>>
+    auto async_shutdown(net::cancellation_type_t graceful,
+                        std::chrono::duration<Rep1, Period1> grace,
+                        std::chrono::duration<Rep2, Period2> hard,
+                        CompletionToken&& token = CompletionToken())
+        -> decltype(net::async_initiate<CompletionToken,
+                                        void(detail::group_error_code, std::size_t)>(
+            std::declval<detail::initiate_group_shutdown<executor_type>>(), token, graceful,
+            detail::grace_duration(), detail::grace_duration()));
+
+    /// Ties signals to `async_shutdown` (J9).
+    /**
+     * Waits on `signals` (e.g. a `signal_set` of SIGINT and SIGTERM: the set
+     * is the caller's choice). The first signal starts
+     * `async_shutdown(graceful, grace, hard)`; each further signal while it
+     * runs moves it to the hard stage at once. Completes as that shutdown
+     * does. When the shutdown is over, the wait for another signal is ended
+     * with `signals.cancel()`.
+     *
+     * **Completion signature**: as `async_shutdown`; `operation_aborted` with
+     * 0 if the wait for the first signal ended without a signal.
+     *
+     * **Per-operation cancellation**: before the first signal, terminal,
+     * partial and total end the wait (`signals.cancel()`); after it, the
+     * operation stops waiting while the shutdown goes on.
+     *
+     * **Thread safety**: `signals` must outlive the operation and must not
+     * be used concurrently with it (use it from its executor, a strand on a
+     * multi-threaded `io_context`).
+     */
+    template <typename SignalSetExecutor, typename Rep1, typename Period1, typename Rep2,
+              typename Period2,
+              typename CompletionToken = net::default_completion_token_t<SignalSetExecutor>>
+    auto async_shutdown_on_signal(net::basic_signal_set<SignalSetExecutor>& signals,
+                                  net::cancellation_type_t graceful,
+                                  std::chrono::duration<Rep1, Period1> grace,
+                                  std::chrono::duration<Rep2, Period2> hard,
+                                  CompletionToken&& token = CompletionToken())
+        -> decltype(net::async_initiate<CompletionToken,
+                                        void(detail::group_error_code, std::size_t)>(
+            std::declval<detail::initiate_group_signal_shutdown<
+                net::basic_signal_set<SignalSetExecutor>, executor_type>>(),
+            token, graceful, detail::grace_duration(), detail::grace_duration()));
+
     /// Runs `f` as a session and completes with its result, or lets go at once (J4).
     /**
      * The session is started as by `spawn(session_ex, f)`. If this operation
@@ -292,7 +454,7 @@ public:
      * value-initialised `T`). The session is not cancelled by it: it keeps
      * running in the group to its end, `cancel()` still reaches it, and
      * `async_join` waits for it. Otherwise it completes with the session's
-     * result, as `spawn` would.
+     * result, as `spawn` would (`error::group_closed` on a closed group).
      *
      * **Lifetime**: the session outlives the caller whenever the caller lets
      * go, so `f` must own all its state (capture by value, shared pointers);

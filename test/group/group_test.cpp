@@ -1,7 +1,8 @@
 // J1-J4: basic_task_group. Sessions leave the group when they end (J1);
 // cancel() reaches every live session once, on its own strand (J2); joins wait
-// for every session, with or without a deadline (J3); async_run lets its
-// caller go while the session finishes in the group (J4).
+// for the closed group to empty, and their deadline only ends the wait (J3);
+// async_run lets its caller go while the session finishes in the group (J4).
+// J5-J10 are in shutdown_test.cpp.
 //
 // No case relies on timing: "pending forever" operations end only when a
 // test says so, and the one deadline that is not in the past guards a session
@@ -121,6 +122,13 @@ void run_to_end(net::io_context& io)
     BOOST_REQUIRE_MESSAGE(io.stopped(), "work left in the io_context: a session never ended");
 }
 
+/// Waits, one post at a time, until no session is left (the group stays open).
+net::awaitable<void> drained(task_group& g)
+{
+    while (g.size() != 0)
+        co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+}
+
 /// The completion of a spawn with the void signature, recorded.
 struct spawn_result
 {
@@ -175,10 +183,11 @@ BOOST_AUTO_TEST_CASE(J1_session_leaves_the_group_when_it_throws)
             result.error = e;
             result.size_seen = g.size();
         });
-    // A detached one that throws leaves too (and its exception is dropped).
+    // One with the default token that throws leaves too (J7: the group keeps
+    // its exception).
     g.spawn(io, []() -> net::awaitable<void> {
         co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
-        throw std::runtime_error("dropped");
+        throw std::runtime_error("kept");
     });
     BOOST_TEST(g.size() == 2u);
     run_to_end(io);
@@ -187,6 +196,7 @@ BOOST_AUTO_TEST_CASE(J1_session_leaves_the_group_when_it_throws)
     BOOST_CHECK_THROW(std::rethrow_exception(result.error), std::runtime_error);
     BOOST_TEST(result.size_seen <= 1u);
     BOOST_TEST(g.size() == 0u);
+    BOOST_CHECK_THROW(std::rethrow_exception(g.first_exception()), std::runtime_error);
 }
 
 CO_TEST_CASE(J1_spawn_with_any_token_gets_co_spawns_signature)
@@ -226,7 +236,8 @@ CO_TEST_CASE(J1_spawn_with_any_token_gets_co_spawns_signature)
     int b = 0;
     std::move(op)([&](std::exception_ptr, int v) { b = v; });
     BOOST_TEST(g.size() == 1u);
-    co_await g.async_join(net::use_awaitable);
+    co_await drained(g);
+    co_await net::post(ex, net::use_awaitable);
     BOOST_TEST(b == 8);
 
     // A handler bound to another strand runs there.
@@ -235,6 +246,7 @@ CO_TEST_CASE(J1_spawn_with_any_token_gets_co_spawns_signature)
     g.spawn(ex, make(9), net::bind_executor(other, [&](std::exception_ptr, int) {
                 on_other = other.running_in_this_thread();
             }));
+    g.close();
     co_await g.async_join(net::use_awaitable);
     BOOST_TEST(on_other);
     BOOST_TEST(g.size() == 0u);
@@ -255,8 +267,9 @@ BOOST_AUTO_TEST_CASE(J1_spawn_with_use_future)
     BOOST_TEST(f.get() == 42);
 }
 
-// J1: destroying the group does not wait; its sessions get terminal
-// cancellation, end in their own time, and a join pending then completes.
+// J1: destroying the group does not wait; it closes the group, its sessions
+// get terminal cancellation, end in their own time, and a join pending then
+// completes.
 BOOST_AUTO_TEST_CASE(J1_group_destroyed_with_sessions_alive)
 {
     net::io_context io;
@@ -295,6 +308,14 @@ BOOST_AUTO_TEST_CASE(J1_io_context_destroyed_with_sessions_pending)
     io.reset();
     BOOST_TEST(g.size() == 0u);
     g.cancel(); // Nothing left to reach.
+    g.close();
+    // Closed and empty: the join completes at once.
+    net::io_context other;
+    std::optional<error_code> joined;
+    g.async_join(net::bind_executor(other, [&](error_code ec) { joined = ec; }));
+    other.run();
+    BOOST_REQUIRE(joined.has_value());
+    BOOST_TEST(!*joined);
 }
 
 // --------------------------------------------------------------------------
@@ -383,6 +404,7 @@ CO_TEST_CASE(J2_cancel_cuts_a_plain_wait)
     });
     co_await net::post(ex, net::use_awaitable);
     g.cancel();
+    g.close();
     co_await g.async_join(net::use_awaitable);
     BOOST_REQUIRE(result.has_value());
     BOOST_TEST(*result == net::error::operation_aborted);
@@ -426,6 +448,7 @@ BOOST_AUTO_TEST_CASE(J2_many_sessions_on_strands_of_four_threads)
             });
         }
         g.cancel();
+        g.close(); // J5: the join completes once the closed group is empty.
     });
     canceller.join();
     for (auto& t : threads)
@@ -453,7 +476,9 @@ BOOST_AUTO_TEST_CASE(J2_many_sessions_on_strands_of_four_threads)
 // --------------------------------------------------------------------------
 // J3: join.
 
-BOOST_AUTO_TEST_CASE(J3_join_with_no_session_completes_at_once_never_inline)
+// J5, J10: a closed, empty group's join completes at once, never inside the
+// call; an open one waits for close().
+BOOST_AUTO_TEST_CASE(J5_join_waits_for_close_then_completes_never_inline)
 {
     net::io_context io;
     task_group g(io);
@@ -463,9 +488,22 @@ BOOST_AUTO_TEST_CASE(J3_join_with_no_session_completes_at_once_never_inline)
         ++calls;
         result = ec;
     });
-    BOOST_TEST(calls == 0); // Posted, not called from inside async_join.
-    io.run();
+    io.poll();
+    BOOST_TEST(calls == 0); // Open: "empty" is not "done" (a spawn may come).
+    g.close();
+    BOOST_TEST(calls == 0); // Posted, not called from inside close().
+    io.poll();
     BOOST_TEST(calls == 1);
+    BOOST_TEST(!result);
+
+    g.async_join([&](error_code ec) {
+        ++calls;
+        result = ec;
+    });
+    BOOST_TEST(calls == 1); // J10: not from inside async_join.
+    io.restart();
+    io.run();
+    BOOST_TEST(calls == 2);
     BOOST_TEST(!result);
 }
 
@@ -477,6 +515,7 @@ BOOST_AUTO_TEST_CASE(J3_join_twice_both_complete_after_the_last_session)
     auto strand = net::make_strand(io);
     bool ended = false;
     g.spawn(strand, wait_cancels(strand, r, 1), [&](std::exception_ptr) { ended = true; });
+    g.close();
     std::vector<bool> saw_ended;
     g.async_join([&](error_code ec) {
         BOOST_TEST(!ec);
@@ -501,6 +540,7 @@ BOOST_AUTO_TEST_CASE(J3_join_cancelled_completes_with_operation_aborted)
     recorder r;
     auto strand = net::make_strand(io);
     g.spawn(strand, wait_cancels(strand, r, 1));
+    g.close();
     net::cancellation_signal sig;
     std::optional<error_code> joined;
     g.async_join(net::bind_cancellation_slot(sig.slot(), [&](error_code ec) { joined = ec; }));
@@ -517,49 +557,36 @@ BOOST_AUTO_TEST_CASE(J3_join_cancelled_completes_with_operation_aborted)
     BOOST_TEST(g.size() == 0u);
 }
 
-// J3 with a deadline: a session that ignores cancellation (its wait is
-// shielded) is still alive at the deadline: the group delivers terminal again
-// to every session, completes with timed_out, and a later join waits for it.
-CO_TEST_CASE(J3_join_for_times_out_on_a_session_that_ignores_cancellation)
+// J3: the deadline only ends the wait, as an Asio `_for` form does: the
+// sessions are not told, stay in the group, and a later join waits for them.
+BOOST_AUTO_TEST_CASE(J3_join_for_deadline_only_stops_waiting)
 {
-    auto ex = co_await net::this_coro::executor;
-    task_group g(ex);
-    auto stubborn_strand = net::make_strand(io);
-    net::steady_timer gate(stubborn_strand, forever);
-    bool stubborn_ended = false;
-    g.spawn(
-        stubborn_strand,
-        [&]() -> net::awaitable<void> {
-            error_code ec;
-            co_await gate.async_wait(
-                asio_shield::shield(net::redirect_error(net::use_awaitable, ec)));
-        },
-        [&](std::exception_ptr) { stubborn_ended = true; });
+    net::io_context io;
+    task_group g(io);
     recorder r;
     auto strand = net::make_strand(io);
-    g.spawn(strand, wait_cancels(strand, r, 1));
-
-    const auto [ec] = co_await g.async_join_for(50ms, test::as_tuple(net::use_awaitable));
-    BOOST_TEST(ec == net::error::timed_out);
-    BOOST_TEST(!stubborn_ended);
-    BOOST_TEST(g.size() >= 1u);
-
-    // The deadline's request reaches the other session (it was not cancelled before).
-    bool second_done = false;
-    g.async_join([&](error_code e) {
-        BOOST_TEST(!e);
-        second_done = true;
-    });
-    co_await net::post(ex, net::use_awaitable);
-    co_await net::post(ex, net::use_awaitable);
-    BOOST_TEST(!second_done);
+    bool ended = false;
+    g.spawn(strand, wait_cancels(strand, r, 1), [&](std::exception_ptr) { ended = true; });
+    g.close();
+    std::optional<error_code> timed;
+    // In the past: the deadline has passed when the wait starts.
+    g.async_join_for(-1s, [&](error_code ec) { timed = ec; });
+    io.poll();
+    BOOST_REQUIRE(timed.has_value());
+    BOOST_TEST(*timed == net::error::timed_out);
+    io.poll();
+    BOOST_TEST(r.calls == 0); // Not cut: that is the shutdown's task (J6).
+    BOOST_TEST(!ended);
+    BOOST_TEST(g.size() == 1u);
+    std::optional<error_code> joined;
+    g.async_join([&](error_code ec) { joined = ec; });
+    io.poll();
+    BOOST_TEST(!joined.has_value());
+    g.cancel();
+    run_to_end(io);
+    BOOST_REQUIRE(joined.has_value());
+    BOOST_TEST(!*joined);
     BOOST_TEST(r.calls == 1);
-
-    net::post(stubborn_strand, [&] { gate.cancel(); });
-    co_await g.async_join(net::use_awaitable);
-    BOOST_TEST(stubborn_ended);
-    co_await net::post(ex, net::use_awaitable);
-    BOOST_TEST(second_done);
 }
 
 // J3, T5: deadlines in the past and durations at the ends of their range.
@@ -569,47 +596,33 @@ CO_TEST_CASE(J3_join_for_deadline_in_the_past_and_extreme_durations)
     task_group g(ex);
     auto strand = net::make_strand(io);
 
-    // An empty group completes with success, whatever the deadline.
-    auto [e0] = co_await g.async_join_for(-1s, test::as_tuple(net::use_awaitable));
-    BOOST_TEST(!e0);
-
     recorder r1;
     g.spawn(strand, wait_cancels(strand, r1, 1));
+    g.close();
     auto [e1] =
         co_await g.async_join_for(-std::chrono::hours::max(), test::as_tuple(net::use_awaitable));
     BOOST_TEST(e1 == net::error::timed_out);
-    co_await g.async_join(net::use_awaitable);
-    BOOST_TEST(r1.calls == 1); // Cut by the deadline.
-
-    recorder r2;
-    g.spawn(strand, wait_cancels(strand, r2, 1));
     auto [e2] = co_await g.async_join_for(std::chrono::nanoseconds::min(),
                                           test::as_tuple(net::use_awaitable));
     BOOST_TEST(e2 == net::error::timed_out);
-    co_await g.async_join(net::use_awaitable);
-
-    recorder r3;
-    g.spawn(strand, wait_cancels(strand, r3, 1));
     auto [e3] = co_await g.async_join_until(std::chrono::system_clock::now() - 1h,
                                             test::as_tuple(net::use_awaitable));
     BOOST_TEST(e3 == net::error::timed_out);
-    co_await g.async_join(net::use_awaitable);
+    BOOST_TEST(r1.calls == 0);
 
     // No deadline in effect: hours::max() and time_point::max() wait for the
     // session, which the group's own cancel() ends.
-    recorder r4;
-    g.spawn(strand, wait_cancels(strand, r4, 1));
     net::post(ex, [&] { g.cancel(); });
     auto [e4] =
         co_await g.async_join_for(std::chrono::hours::max(), test::as_tuple(net::use_awaitable));
     BOOST_TEST(!e4);
-
-    recorder r5;
-    g.spawn(strand, wait_cancels(strand, r5, 1)); // Gets the recorded request at once.
+    BOOST_TEST(r1.calls == 1);
     auto [e5] = co_await g.async_join_until(std::chrono::system_clock::time_point::max(),
                                             test::as_tuple(net::use_awaitable));
     BOOST_TEST(!e5);
-    BOOST_TEST(r5.calls == 1);
+    // Closed and empty: success whatever the deadline.
+    auto [e6] = co_await g.async_join_for(-1s, test::as_tuple(net::use_awaitable));
+    BOOST_TEST(!e6);
 }
 
 // J3: any completion token.
@@ -620,6 +633,7 @@ BOOST_AUTO_TEST_CASE(J3_join_with_deferred_and_use_future)
     recorder r;
     auto strand = net::make_strand(io);
     g.spawn(strand, wait_cancels(strand, r, 1));
+    g.close();
     auto op = g.async_join_for(forever, test::deferred);
     std::optional<error_code> deferred_result;
     std::move(op)([&](error_code ec) { deferred_result = ec; });
@@ -697,6 +711,7 @@ CO_TEST_CASE(J4_cancelled_caller_is_released_while_the_work_finishes)
 
     // The join waits for the work, which then runs to its end.
     bool joined = false;
+    g.close();
     g.async_join([&](error_code) { joined = true; });
     co_await net::post(ex, net::use_awaitable);
     BOOST_TEST(!joined);
@@ -753,11 +768,11 @@ CO_TEST_CASE(J4_uncancelled_run_completes_with_the_result)
             co_return 1;
         },
         // Slot binder innermost: plain Asio 1.29.0 cannot nest the other way.
-        net::bind_executor(ex, net::bind_cancellation_slot(sig.slot(),
-                                                           [&](std::exception_ptr e, int x) {
-                                                               error = e;
-                                                               value = x;
-                                                           })));
+        net::bind_executor(
+            ex, net::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr e, int x) {
+                error = e;
+                value = x;
+            })));
     co_await net::post(ex, net::use_awaitable);
     sig.emit(ctype::partial);
     co_await net::post(ex, net::use_awaitable);
@@ -776,6 +791,7 @@ CO_TEST_CASE(J4_uncancelled_run_completes_with_the_result)
     BOOST_TEST(aborted);
     BOOST_TEST(g.size() == 1u);
     net::post(strand, [gate] { gate->cancel(); });
+    g.close();
     co_await g.async_join(net::use_awaitable);
 }
 
