@@ -58,6 +58,13 @@ struct initiate_probe_wait
             std::shared_ptr<std::optional<handler_type>> state;
             probe* p;
             net::cancellation_slot slot;
+
+            // Spelled out: clang 14 has no parenthesised aggregate initialisation.
+            on_cancel(std::shared_ptr<std::optional<handler_type>> st, probe* pr,
+                      net::cancellation_slot sl)
+                : state(std::move(st)), p(pr), slot(sl)
+            {}
+
             void operator()(ctype type)
             {
                 p->types.push_back(type);
