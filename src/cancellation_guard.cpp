@@ -288,7 +288,7 @@ void cancellation_guard::on_request()
     // T2, T3: one timer, on the coroutine's executor, from the first request.
     if (phase_ == phase::active && deadline_ && !deadline_->started() &&
         detail::named(requested_) != net::cancellation_type::none)
-        deadline_->template start<detail::guard_hooks>(this, coroutine_.throw_if_cancelled);
+        deadline_->template start<detail::guard_hooks>(this);
 }
 
 void cancellation_guard::expire() noexcept
@@ -299,8 +299,11 @@ void cancellation_guard::expire() noexcept
     const net::cancellation_type_t what = cancellation_requested();
     requested_ = what;
     // The flags are given back first: whatever runs inside the emission
-    // below, even the coroutine itself, sees it as released (T2).
+    // below, even the coroutine itself, sees it as released (T2). Guards of
+    // this coroutine nested in this one, ended by the emission, must leave
+    // them so (T7): the mark below says whose flags are back.
     close_scope(true);
+    detail::expiry::scope flags_back(coroutine_.throw_if_cancelled);
     cut(what);
 }
 
@@ -312,10 +315,12 @@ void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) no
     phase_ = phase::expired;
     const net::cancellation_type_t what = cancellation_requested();
     requested_ = what;
-    // An enclosing guard of this same coroutine gave the coroutine back its
-    // flags already; ours, saved inside that scope, would undo that. Any
-    // other deadline above (a relay's, another coroutine's guard's) leaves
-    // this coroutine's flags to this guard.
+    // An enclosing guard of this same coroutine, expiring right now, gave
+    // the coroutine back its flags already; ours, saved inside that scope,
+    // would undo that. Any other delivery (a relay's deadline, another
+    // coroutine's guard's, or a later re-delivery of an expired scope to a
+    // guard entered after its deadline, whose saved flags are the ones given
+    // back) leaves this coroutine's flags to this guard.
     close_scope(detail::expiry::origin() != coroutine_.throw_if_cancelled);
     // T4: this guard delivers again to its own scope from now on, at once
     // whatever its own grace period was. Without an executor (a coroutine
@@ -327,13 +332,13 @@ void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) no
             deadline_.emplace(detail::grace_spec{}, coroutine_.executor(coroutine_.context),
                               std::allocator<void>());
         if (deadline_)
-            deadline_->template expire_now<detail::guard_hooks>(this,
-                                                                coroutine_.throw_if_cancelled);
+            deadline_->template expire_now<detail::guard_hooks>(this);
     }
     catch (...)
     {
         // Out of memory: the one emission below, and the deliveries from above.
     }
+    detail::expiry::scope flags_back(coroutine_.throw_if_cancelled);
     cut(what);
 }
 

@@ -80,10 +80,11 @@ public:
     /// reaches on its way down.
     static bool in_progress() noexcept { return current().depth > 0; }
 
-    /// The coroutine whose flags the expiring guard gave back (its
-    /// `throw_if_cancelled` flag's address), or null when a relay's deadline
-    /// passed. A guard of that same coroutine, nested in the expiring one,
-    /// must not give back the flags it saved, which the outer guard set.
+    /// The coroutine whose flags an expiring guard gave back just now (its
+    /// `throw_if_cancelled` flag's address), or null (a relay's deadline, a
+    /// re-delivery). A guard of that same coroutine, nested in the expiring
+    /// one, must not give back the flags it saved, which the outer guard set;
+    /// the guard sets this mark itself around the emission that ends its scope.
     static const void* origin() noexcept { return current().origin; }
 
     /// Marks every request emitted on this thread while it lives.
@@ -146,18 +147,18 @@ class deadline
             typename std::allocator_traits<Allocator>::template rebind_alloc<state>;
 
         state(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
-              bool (*f)(void*), void* t, const void* org)
-            : timer(ex), allocator(a), owner(o), deliver(d), after(f), target(t), origin(org)
+              bool (*f)(void*), void* t)
+            : timer(ex), allocator(a), owner(o), deliver(d), after(f), target(t)
         {}
 
         static state* create(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
-                             bool (*f)(void*), void* t, const void* org)
+                             bool (*f)(void*), void* t)
         {
             allocator_type alloc(a);
             state* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
             try
             {
-                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, d, f, t, org);
+                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, d, f, t);
             }
             catch (...)
             {
@@ -180,7 +181,6 @@ class deadline
         void (*deliver)(void*);
         bool (*after)(void*);
         void* target;
-        const void* origin;        // T7: see expiry::origin().
         unsigned redeliveries = 0; // T4: the position in the series of waits.
         bool waiting = false;      // A wait handler owns the state.
         bool running = false;      // The wait handler is delivering.
@@ -222,7 +222,7 @@ class deadline
             // inside; stop() then leaves the state to us.
             s->running = true;
             {
-                expiry::scope passed(s->origin);
+                expiry::scope passed(nullptr);
                 s->deliver(s->target);
             }
             s->running = false;
@@ -259,14 +259,13 @@ public:
     /// The first held request: one timer, due at the earliest of the grace
     /// period from now, the absolute time and the budget (T1, T2, T6). Later
     /// calls do nothing. `Hooks::on_deadline(target)` and
-    /// `Hooks::after_deadline(target)` are called as the header describes;
-    /// `origin`: see expiry::origin().
+    /// `Hooks::after_deadline(target)` are called as the header describes.
     template <typename Hooks>
-    void start(void* target, const void* origin = nullptr)
+    void start(void* target)
     {
         if (started_)
             return;
-        create<Hooks>(target, origin);
+        create<Hooks>(target);
         state_->timer.expires_at(spec_.due());
         wait();
     }
@@ -276,11 +275,11 @@ public:
     /// re-deliveries (T4), starting at once, whether or not its own timer was
     /// running.
     template <typename Hooks>
-    void expire_now(void* target, const void* origin = nullptr)
+    void expire_now(void* target)
     {
         if (!started_)
         {
-            create<Hooks>(target, origin);
+            create<Hooks>(target);
             state_->timer.expires_after(grace_duration::zero());
             wait();
             return;
@@ -337,10 +336,10 @@ public:
 
 private:
     template <typename Hooks>
-    void create(void* target, const void* origin)
+    void create(void* target)
     {
         state_ = state::create(executor_, allocator_, this, &Hooks::on_deadline,
-                               &Hooks::after_deadline, target, origin);
+                               &Hooks::after_deadline, target);
         started_ = true;
     }
 
