@@ -378,6 +378,7 @@ void check_join(expect e, Join join)
             co_await gate.async_wait(asio_shield::shield(test::as_tuple(net::use_awaitable)));
         },
         [&](std::exception_ptr) { session_done = true; });
+    g.close(); // J5: a join ends once the group is closed and empty.
     settle(io);
     probe p;
     join(g, [&p](error_code ec) { p.record(ec); });
