@@ -55,10 +55,10 @@
 //     the same requests and no deadlines (G2).
 // Sequences in which the outer deadline passes before the nested guard is
 // entered are counted apart and checked by a case of their own (the second
-// below), which fails today: the nested guard gives way at once as it should,
-// but it leaves the coroutine's throw_if_cancelled off (it keeps the flag as
-// it found it, which it set itself at entry), so the expired outer scope and
-// the code after it no longer throw (G2).
+// below). It caught a guard that gave way at once, as it should, but left the
+// coroutine's throw_if_cancelled off (it kept the flag as it found it, which
+// it had set itself at entry), so that the expired outer scope and the code
+// after it no longer threw (G2).
 // Each run writes a log of what it saw (after every event and at the end of
 // every point); the model writes the log it expects; they must be equal.
 #include "common/co_test.hpp"
