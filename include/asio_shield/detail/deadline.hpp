@@ -130,35 +130,69 @@ constexpr grace_duration redelivery_delay(unsigned n) noexcept
         d < max_redelivery_delay ? d : max_redelivery_delay);
 }
 
+/// Where the engine's timer comes from (T3) and when it is first due: a
+/// timer of the engine's own on `Executor`, allocated with the state at the
+/// first held request, due at the earliest of a grace_spec's deadlines.
+template <typename Executor>
+struct own_timer
+{
+    using timer_type =
+        net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>, Executor>;
+    using holder = timer_type;
+
+    holder make() const { return timer_type(executor); }
+    static timer_type& get(holder& h) noexcept { return h; }
+    void arm(timer_type& t) const { t.expires_at(spec.due()); }
+
+    grace_spec spec;
+    Executor executor;
+};
+
+/// The user's timer (`shield_for(timer, d, token)`, as Asio's
+/// `cancel_after(timer, d, token)`): nothing but a reference is kept, and
+/// the grace period is counted on the timer's own clock.
+template <typename Timer>
+struct user_timer
+{
+    using timer_type = Timer;
+    using holder = Timer*;
+
+    holder make() const noexcept { return timer; }
+    static Timer& get(holder h) noexcept { return *h; }
+    void arm(Timer& t) const { t.expires_after(grace); }
+
+    Timer* timer;
+    typename Timer::duration grace;
+};
+
 /// The engine. Its `Hooks` supply two static functions:
 ///   `static void on_deadline(void* target)`: deliver (the first call is the
 ///     deadline itself); may destroy the target (E1);
 ///   `static bool after_deadline(void* target)`: called only if the target
 ///     survived; true to be called again after the next wait of the series,
 ///     false when the target placed a marker (or has nothing to deliver).
-template <typename Executor, typename Allocator>
+template <typename Executor, typename Allocator, typename Source = own_timer<Executor>>
 class deadline
 {
     struct state
     {
-        using timer_type =
-            net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>, Executor>;
+        using timer_type = typename Source::timer_type;
         using allocator_type =
             typename std::allocator_traits<Allocator>::template rebind_alloc<state>;
 
-        state(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
+        state(const Source& src, const Allocator& a, deadline* o, void (*d)(void*),
               bool (*f)(void*), void* t)
-            : timer(ex), allocator(a), owner(o), deliver(d), after(f), target(t)
+            : holder(src.make()), allocator(a), owner(o), deliver(d), after(f), target(t)
         {}
 
-        static state* create(const Executor& ex, const Allocator& a, deadline* o, void (*d)(void*),
+        static state* create(const Source& src, const Allocator& a, deadline* o, void (*d)(void*),
                              bool (*f)(void*), void* t)
         {
             allocator_type alloc(a);
             state* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);
             try
             {
-                std::allocator_traits<allocator_type>::construct(alloc, p, ex, a, o, d, f, t);
+                std::allocator_traits<allocator_type>::construct(alloc, p, src, a, o, d, f, t);
             }
             catch (...)
             {
@@ -175,7 +209,9 @@ class deadline
             std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
         }
 
-        timer_type timer;
+        timer_type& timer() noexcept { return Source::get(holder); }
+
+        typename Source::holder holder;
         Allocator allocator;
         deadline* owner; // Null once the target is gone.
         void (*deliver)(void*);
@@ -243,13 +279,19 @@ public:
     deadline(const grace_spec& spec, const Executor& ex,
              const Allocator& alloc) noexcept(std::is_nothrow_copy_constructible_v<Executor>&&
                                                   std::is_nothrow_copy_constructible_v<Allocator>)
-        : spec_(spec), executor_(ex), allocator_(alloc)
+        : source_{spec, ex}, allocator_(alloc)
     {}
 
-    deadline(deadline&& other) noexcept(std::is_nothrow_move_constructible_v<Executor>&&
+    /// A timer source other than the engine's own (the user's timer).
+    deadline(const Source& source,
+             const Allocator& alloc) noexcept(std::is_nothrow_copy_constructible_v<Source>&&
+                                                  std::is_nothrow_copy_constructible_v<Allocator>)
+        : source_(source), allocator_(alloc)
+    {}
+
+    deadline(deadline&& other) noexcept(std::is_nothrow_move_constructible_v<Source>&&
                                             std::is_nothrow_move_constructible_v<Allocator>)
-        : spec_(other.spec_), executor_(std::move(other.executor_)),
-          allocator_(std::move(other.allocator_))
+        : source_(std::move(other.source_)), allocator_(std::move(other.allocator_))
     {}
 
     deadline& operator=(deadline&&) = delete;
@@ -266,7 +308,7 @@ public:
         if (started_)
             return;
         create<Hooks>(target);
-        state_->timer.expires_at(spec_.due());
+        source_.arm(state_->timer());
         wait();
     }
 
@@ -280,7 +322,7 @@ public:
         if (!started_)
         {
             create<Hooks>(target);
-            state_->timer.expires_after(grace_duration::zero());
+            expire_after(state_->timer(), grace_duration::zero());
             wait();
             return;
         }
@@ -293,7 +335,7 @@ public:
             {
                 // The pending wait completes at once (operation_aborted,
                 // which the wait handler does not look at) and delivers.
-                state_->timer.expires_after(grace_duration::zero());
+                expire_after(state_->timer(), grace_duration::zero());
             }
             catch (...)
             {
@@ -328,7 +370,7 @@ public:
             return;
         s->owner = nullptr;
         if (s->waiting)
-            s->timer.cancel(); // Its handler frees the state.
+            s->timer().cancel(); // Its handler frees the state.
         else if (!s->running)
             s->destroy();
         // else: the running handler frees it when the delivery returns.
@@ -338,7 +380,7 @@ private:
     template <typename Hooks>
     void create(void* target)
     {
-        state_ = state::create(executor_, allocator_, this, &Hooks::on_deadline,
+        state_ = state::create(source_, allocator_, this, &Hooks::on_deadline,
                                &Hooks::after_deadline, target);
         started_ = true;
     }
@@ -346,14 +388,14 @@ private:
     void wait()
     {
         state_->waiting = true;
-        state_->timer.async_wait(wait_handler(state_));
+        state_->timer().async_wait(wait_handler(state_));
     }
 
     void wait_after(grace_duration d) noexcept
     {
         try
         {
-            state_->timer.expires_after(d);
+            expire_after(state_->timer(), d);
             wait();
         }
         catch (...)
@@ -363,8 +405,14 @@ private:
         }
     }
 
-    grace_spec spec_;
-    Executor executor_;
+    /// `d` on the timer's own clock (the user's may count in coarser units).
+    template <typename Timer>
+    static void expire_after(Timer& t, grace_duration d)
+    {
+        t.expires_after(std::chrono::ceil<typename Timer::duration>(d));
+    }
+
+    Source source_;
     Allocator allocator_;
     state* state_ = nullptr;
     bool started_ = false;

@@ -170,6 +170,20 @@ public:
             signal_.emit(pass); // E1: the last touch.
     }
 
+    /// S3: requests that the consumer recorded before the relay was installed
+    /// (a coroutine already cancelled when the operation starts) are held as
+    /// if they had just arrived: the deadline starts now. Emits nothing, so
+    /// E1 does not arise.
+    void hold_recorded(net::cancellation_type_t recorded)
+    {
+        const net::cancellation_type_t hold = covered(recorded, blocked_);
+        if (open_ || hold == net::cancellation_type::none)
+            return;
+        held_ |= hold;
+        observer_.held(held_);
+        deadline_.template start<relay>(this);
+    }
+
     /// Stops holding back and forwards what was held (G8 on release). Later
     /// requests pass whole. Later calls do nothing.
     void open()

@@ -130,8 +130,7 @@ public:
 };
 
 template <typename Handler>
-shield_handler<std::decay_t<Handler>, every_type> make_shield_handler(Handler&& handler,
-                                                                      every_type)
+shield_handler<std::decay_t<Handler>, every_type> make_shield_handler(Handler&& handler, every_type)
 {
     return shield_handler<std::decay_t<Handler>, every_type>(static_cast<Handler&&>(handler));
 }

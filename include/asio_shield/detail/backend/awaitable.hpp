@@ -215,7 +215,10 @@ inline void check_shielded_await(const coroutine_ref& ref, net::cancellation_typ
         throw_operation_aborted();
 }
 
-/// The check above, as an S3 awaiter carries it for its mask.
+/// The check above, as an S3 awaiter carries it for its mask. For a shield
+/// with a deadline (`bounded_mask`) it also tells the operation, as it
+/// starts, what the coroutine recorded before (detail/shield_result.hpp), so
+/// that the deadline starts at once.
 template <typename Mask>
 class shielded_check
 {
@@ -226,6 +229,20 @@ public:
     {}
 
     void operator()() const { check_shielded_await(ref_, blocked_); }
+
+    /// Just before the operation starts.
+    void starting() const noexcept
+    {
+        if constexpr (std::is_same_v<Mask, bounded_mask>)
+            recorded_start::offer(this, covered(ref_.state->cancelled(), blocked_));
+    }
+
+    /// When the coroutine resumes: an offer nothing took goes.
+    void resumed() const noexcept
+    {
+        if constexpr (std::is_same_v<Mask, bounded_mask>)
+            recorded_start::withdraw(this);
+    }
 
 private:
     coroutine_ref ref_;
@@ -243,6 +260,8 @@ public:
     {}
 
     void operator()() const noexcept {}
+    void starting() const noexcept {}
+    void resumed() const noexcept {}
 };
 
 /// Base for the types that route `co_await` through the unchecked
@@ -310,10 +329,15 @@ public:
         template <typename Handle>
         void await_suspend(Handle h)
         {
+            check_.starting();
             awaitable_.await_suspend(h); // I5
         }
 
-        T await_resume() { return awaitable_.await_resume(); } // I5
+        T await_resume()
+        {
+            check_.resumed();
+            return awaitable_.await_resume(); // I5
+        }
 
     private:
         net::awaitable<T, Executor>& awaitable_;
@@ -403,11 +427,13 @@ public:
         template <typename Handle>
         void await_suspend(Handle h)
         {
+            check_.starting();
             async_op_.await_suspend(h);
         }
 
         decltype(auto) await_resume()
         {
+            check_.resumed();
             return async_op_.await_resume();
         }
 
@@ -583,6 +609,8 @@ void internals_selftest()
     // I4, I5 as S3 and the guard use them, with the user's macros.
     [[maybe_unused]] auto s3_awaitable = &shielded_awaitable<int, Executor>::make_awaiter;
     [[maybe_unused]] auto s3_full = &shielded_awaitable<int, Executor, every_type>::make_awaiter;
+    [[maybe_unused]] auto s3_bounded =
+        &shielded_awaitable<int, Executor, bounded_mask>::make_awaiter;
     [[maybe_unused]] auto guard_entry = &guard_cancellation_op::make_awaiter<Executor>;
     [[maybe_unused]] auto guard_for_entry = &guard_cancellation_for_op::make_awaiter<Executor>;
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
