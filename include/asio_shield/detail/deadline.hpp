@@ -9,7 +9,9 @@
 //   - Deadline (T1, T2, T5, T6): one timer, started by the first held request,
 //     allocated only then with the target's allocator, on the executor T3
 //     names, due at the earliest of a grace period after that request, an
-//     absolute time and a shared budget.
+//     absolute time and a shared budget. Or the user's timer
+//     (`shield_for(timer, d, token)`, C5): then only the engine's small
+//     record is allocated, and the grace period counts on the timer's clock.
 //
 //   - Expiry mark (T7): the target's delivery at the deadline, and every
 //     delivery after it, runs inside an `expiry::scope`. A protection that a
