@@ -208,7 +208,9 @@ void check_nested(protection outer, protection inner, manual_clock::time_point e
 
 BOOST_FIXTURE_TEST_SUITE(grace_nesting, fresh_clock)
 
-// T7, T2: every pair of protections, the outer deadline the earlier one: the
+// T7, T2, T8: every pair of protections, all on the one deadline engine
+// (detail/deadline.hpp), so that one rule is proven for all of them; the
+// outer deadline the earlier one: the
 // request the outer one forwards at its deadline reaches the inner one as an
 // expired request, which starts no grace period of its own. The wait is cut
 // at the outer deadline, 100 ms after the request, not 300 ms after the outer
@@ -221,7 +223,7 @@ BOOST_AUTO_TEST_CASE(T7_outer_deadline_first_cuts_at_the_outer_deadline)
                          manual_clock::start() + request_at + 100ms);
 }
 
-// T7: every pair, the inner deadline the earlier one. A guard nested in a
+// T7, T8: every pair, the inner deadline the earlier one. A guard nested in a
 // guard of the same coroutine hears the request the outer one holds, so its
 // own, earlier, deadline cuts. A protection that a holding one keeps the
 // request from hears of it only at the outer deadline (docs/grace.md,
