@@ -160,8 +160,10 @@ public:
                     pass = held_ | pass;
                 }
                 else
-                    deadline_.template start<relay>(
-                        this); // T1: the clock starts at the first held request.
+                {
+                    // T1: the clock starts at the first held request.
+                    deadline_.template start<relay>(this);
+                }
             }
         }
         else if (expired_)
