@@ -22,7 +22,7 @@ auto async_cleanup(net::io_context& io, CompletionToken&& token)
 {
     return net::async_initiate<CompletionToken, void()>(
         cc::co_composed<void()>(
-            [](auto state) -> void {
+            []([[maybe_unused]] auto state) -> void {
 #if !defined(ASIO_SHIELD_COMPILE_FAIL_CONTROL)
                 auto guard =
                     co_await asio_shield::guard_cancellation_for(std::chrono::milliseconds(100));
