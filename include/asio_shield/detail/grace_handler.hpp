@@ -26,12 +26,14 @@
 #include <asio/associated_executor.hpp>
 #include <asio/execution/context.hpp>
 #include <asio/query.hpp>
+#include <asio/system_context.hpp>
 #include <asio/system_executor.hpp>
 #else
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/system_context.hpp>
 #include <boost/asio/system_executor.hpp>
 #endif
 
@@ -53,9 +55,24 @@ concept initiation_with_executor = requires(const Initiation& i)
 /// context, and not the system executor (T3: never an extra thread). Asio's
 /// default candidates (system_executor; inline_executor from Asio 1.37) fail.
 template <typename Executor>
+constexpr bool runs_on_an_io_context() noexcept
+{
+    if constexpr (net::can_query<Executor, net::execution::context_t>::value)
+    {
+        // use_future's promise executor names the system context, whose own
+        // threads would run the timer: an extra thread (T3), and a timer
+        // touched from two threads at once.
+        using context = std::decay_t<decltype(net::query(std::declval<const Executor&>(),
+                                                         net::execution::context))>;
+        return !std::is_same_v<context, net::system_context>;
+    }
+    else
+        return false;
+}
+
+template <typename Executor>
 inline constexpr bool timer_executor_v =
-    net::can_query<Executor, net::execution::context_t>::value &&
-    !std::is_same_v<Executor, net::system_executor>;
+    !std::is_same_v<Executor, net::system_executor> && runs_on_an_io_context<Executor>();
 
 /// T3: the executor the grace timer runs on:
 /// get_associated_executor(handler, initiation executor). A handler's
