@@ -57,8 +57,8 @@ BOOST_AUTO_TEST_CASE(T2_scope_finishing_inside_the_grace_period_completes)
             {
                 auto guard = co_await guard_cancellation_for(10s);
                 emit_after(io.get_executor(), sig, 5ms, ctype::terminal);
-                net::steady_timer work(io, 50ms);
                 const auto t0 = steady::now();
+                net::steady_timer work(io, 50ms);
                 auto [ec] = co_await work.async_wait(test::as_tuple(net::use_awaitable));
                 elapsed = ms_since(t0);
                 result = ec;

@@ -49,9 +49,9 @@ BOOST_AUTO_TEST_CASE(T1_operation_finishing_inside_the_grace_period_completes)
     double elapsed = 0;
     run_with_signal([&](net::io_context& io,
                         net::cancellation_signal& sig) -> net::awaitable<void> {
+        const auto t0 = steady::now();
         net::steady_timer work(io, 50ms);
         emit_after(io.get_executor(), sig, 5ms, ctype::terminal);
-        const auto t0 = steady::now();
         auto [ec] = co_await work.async_wait(shield_for(10s, test::as_tuple(net::use_awaitable)));
         elapsed = ms_since(t0);
         result = ec;

@@ -242,9 +242,9 @@ SIGNAL_TEST_CASE(G8_async_compose_in_coroutine)
     // The same composed operation awaited by a coroutine that is cancelled
     // while the flush is pending.
     requester r(io.get_executor(), sig);
+    const auto start = clock::now();
     net::steady_timer flush(io, 20ms), rest(io, 10s);
     r.soon(ct::terminal);
-    const auto start = clock::now();
     auto [ec, flushed] =
         co_await async_flush_then_wait(flush, rest, test::as_tuple(net::use_awaitable));
     BOOST_TEST(flushed);

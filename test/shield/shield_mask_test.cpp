@@ -75,8 +75,8 @@ BOOST_AUTO_TEST_CASE(S5_terminal_request_is_held_back_by_terminal_mask)
 {
     net::io_context io;
     net::cancellation_signal signal;
-    net::steady_timer t(io, 20ms);
     const auto start = test::steady::now();
+    net::steady_timer t(io, 20ms);
     std::optional<error_code> result;
     t.async_wait(
         shield(net::bind_cancellation_slot(signal.slot(), [&](error_code ec) { result = ec; }),

@@ -165,8 +165,8 @@ BOOST_AUTO_TEST_CASE(S1_control_parallel_group_tears_unshielded_write)
 BOOST_AUTO_TEST_CASE(S1_parallel_group_shielded_timer_natural_result) // S2
 {
     net::io_context io;
-    net::steady_timer slow(io, 30ms), fast(io, 1ms);
     const auto start = test::steady::now();
+    net::steady_timer slow(io, 30ms), fast(io, 1ms);
     std::optional<std::array<std::size_t, 2>> order;
     error_code slow_ec = net::error::would_block, fast_ec = net::error::would_block;
     test::steady::time_point finished;
@@ -217,8 +217,8 @@ CO_TEST_CASE(S1_and_operator_waits_for_shielded_wait_then_rethrows) // S2: insid
 {
     auto ex = co_await net::this_coro::executor;
     test::probe_state failing;
-    net::steady_timer slow(io, 20ms);
     const auto start = test::steady::now();
+    net::steady_timer slow(io, 20ms);
     try
     {
         co_await (
@@ -260,8 +260,8 @@ BOOST_AUTO_TEST_CASE(S1_callback_wait_ignores_every_type_on_its_slot)
 {
     net::io_context io;
     net::cancellation_signal signal;
-    net::steady_timer t(io, 30ms);
     const auto start = test::steady::now();
+    net::steady_timer t(io, 30ms);
     int emitted = 0;
     std::optional<error_code> result;
     std::optional<test::steady::duration> elapsed;
@@ -314,8 +314,8 @@ BOOST_AUTO_TEST_CASE(S1_slot_bound_inside_shield_is_held_back)
 {
     net::io_context io;
     net::cancellation_signal signal;
-    net::steady_timer t(io, 20ms);
     const auto start = test::steady::now();
+    net::steady_timer t(io, 20ms);
     std::optional<error_code> result;
     t.async_wait(
         shield(net::bind_cancellation_slot(signal.slot(), [&](error_code ec) { result = ec; })));
@@ -365,8 +365,8 @@ CO_CANCELLABLE_TEST_CASE(S4_request_during_shielded_op_is_thrown_at_next_co_awai
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP) // Asio 1.24: co_await of a deferred operation
 CO_CANCELLABLE_TEST_CASE(S4_request_during_shielded_deferred_op_is_thrown_at_next_co_await)
 {
-    net::steady_timer t(io, 20ms);
     const auto start = test::steady::now();
+    net::steady_timer t(io, 20ms);
     test::run_steps(io, {[&] { signal.emit(ctype::terminal); }});
     co_await t.async_wait(shield(test::deferred));
     BOOST_TEST((test::steady::now() - start >= 20ms));
@@ -405,8 +405,8 @@ BOOST_AUTO_TEST_CASE(S4_callback_consumer_state_records_held_back_request)
     net::io_context io;
     net::cancellation_signal signal;
     net::cancellation_state state(signal.slot());
-    net::steady_timer t(io, 20ms);
     const auto start = test::steady::now();
+    net::steady_timer t(io, 20ms);
     std::optional<error_code> result;
     net::cancellation_type_t seen = ctype::none;
     t.async_wait(shield(net::bind_cancellation_slot(state.slot(), [&](error_code ec) {
