@@ -1,6 +1,8 @@
-# Install the headers, the compiled library, a CMake package so that
-# find_package(asio_shield CONFIG REQUIRED) works for consumers, and a
-# pkg-config file (asio_shield.pc) for other build systems.
+# Install the headers (and, with ASIO_SHIELD_SEPARATE_COMPILATION, the compiled
+# library), a CMake package so that find_package(asio_shield CONFIG REQUIRED)
+# works for consumers, and a pkg-config file (asio_shield.pc) for other build
+# systems. Header-only (P1): the exported target is an INTERFACE one and the
+# pkg-config file names no library.
 include(CMakePackageConfigHelpers)
 
 install(TARGETS asio_shield EXPORT asio_shield-targets
@@ -37,8 +39,13 @@ else()
     # A Boost.Asio tree of its own comes before the rest of Boost.
     set(asio_shield_pc_dep_includes ${ASIO_SHIELD_ASIO_INCLUDE_DIR} ${Boost_INCLUDE_DIRS})
 endif()
-if(BUILD_SHARED_LIBS)
-    string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_SHARED")
+set(ASIO_SHIELD_PC_LIBS "-pthread")
+if(ASIO_SHIELD_SEPARATE_COMPILATION)
+    string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_SEPARATE_COMPILATION")
+    if(BUILD_SHARED_LIBS)
+        string(APPEND ASIO_SHIELD_PC_CFLAGS " -DASIO_SHIELD_SHARED")
+    endif()
+    set(ASIO_SHIELD_PC_LIBS "-L\${libdir} -lasio_shield -pthread")
 endif()
 foreach(dir IN LISTS asio_shield_pc_dep_includes)
     if(NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)

@@ -151,17 +151,17 @@ private:
                                         const detail::grace_spec& grace,
                                         const net::any_io_executor& executor);
 
-    void enter();
-    void on_request();
-    void expire() noexcept;
-    void expire_with_enclosing(net::cancellation_type_t type) noexcept;
-    void redeliver() noexcept;
-    bool after_delivery() noexcept;
-    void cut(net::cancellation_type_t what) noexcept;
-    void place_marker() noexcept;
-    void end() noexcept;
-    void close_scope(bool restore) noexcept;
-    void give_back_state() noexcept;
+    ASIO_SHIELD_DECL void enter();
+    ASIO_SHIELD_DECL void on_request();
+    ASIO_SHIELD_DECL void expire() noexcept;
+    ASIO_SHIELD_DECL void expire_with_enclosing(net::cancellation_type_t type) noexcept;
+    ASIO_SHIELD_DECL void redeliver() noexcept;
+    ASIO_SHIELD_DECL bool after_delivery() noexcept;
+    ASIO_SHIELD_DECL void cut(net::cancellation_type_t what) noexcept;
+    ASIO_SHIELD_DECL void place_marker() noexcept;
+    ASIO_SHIELD_DECL void end() noexcept;
+    ASIO_SHIELD_DECL void close_scope(bool restore) noexcept;
+    ASIO_SHIELD_DECL void give_back_state() noexcept;
 
     detail::coroutine_ref coroutine_;
     net::cancellation_state saved_state_;
@@ -242,5 +242,10 @@ guard_cancellation_for(grace_budget& budget) noexcept;
 } // namespace asio_shield
 
 #include <asio_shield/impl/cancellation_guard.hpp>
+
+// P1: the guard's out-of-line code, unless it is compiled once (P2, src.hpp).
+#if defined(ASIO_SHIELD_HEADER_ONLY)
+#include <asio_shield/impl/cancellation_guard.ipp>
+#endif
 
 #endif // ASIO_SHIELD_CANCELLATION_GUARD_HPP

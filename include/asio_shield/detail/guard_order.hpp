@@ -8,7 +8,10 @@
 //
 // Every guard carries a `guard_order::link` whatever the build, so that the
 // guard's layout does not depend on NDEBUG; only debug builds (or
-// ASIO_SHIELD_CHECK_GUARD_ORDER) fill it in.
+// ASIO_SHIELD_CHECK_GUARD_ORDER, see config.hpp) fill it in. A guard unlinks
+// itself whenever its link is in the list, checked or not, so that a program
+// whose translation units differ in NDEBUG never keeps a dangling link (its
+// owner alone writes `linked`, so it reads it without the lock).
 //
 // Distributed under the Boost Software License, Version 1.0.
 //

@@ -1,7 +1,10 @@
 //
-// src/cancellation_guard.cpp
+// asio_shield/impl/cancellation_guard.ipp
 //
-// Guard bookkeeping: the same for every executor and handler type.
+// Guard bookkeeping: the same for every executor and handler type. Included by
+// cancellation_guard.hpp (header-only, the default: every function below is
+// `inline`), or compiled once through asio_shield/src.hpp when
+// ASIO_SHIELD_SEPARATE_COMPILATION is defined (P1, P2).
 //
 // How a guard works. The coroutine's own cancellation state S (the one Asio
 // built over the parent slot) stays installed where it is and keeps recording
@@ -60,18 +63,15 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 
+#ifndef ASIO_SHIELD_IMPL_CANCELLATION_GUARD_IPP
+#define ASIO_SHIELD_IMPL_CANCELLATION_GUARD_IPP
+
 #include <asio_shield/cancellation_guard.hpp>
 
 #include <asio_shield/detail/guard_order.hpp>
 #include <asio_shield/detail/signal_pool.hpp>
 
 #include <utility>
-
-// R4: debug builds check that the guards of a coroutine thread end innermost
-// first (detail/guard_order.hpp).
-#if !defined(ASIO_SHIELD_CHECK_GUARD_ORDER) && !defined(NDEBUG)
-#define ASIO_SHIELD_CHECK_GUARD_ORDER 1
-#endif
 
 namespace asio_shield {
 inline namespace ASIO_SHIELD_ABI {
@@ -188,7 +188,7 @@ struct guard_recorder
 
 } // namespace detail
 
-cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
+ASIO_SHIELD_DECL cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
     : coroutine_(coroutine),
       saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
       requested_(detail::named(saved_state_.cancelled())),
@@ -199,9 +199,9 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine)
     enter();
 }
 
-cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
-                                       const detail::grace_spec& grace,
-                                       const net::any_io_executor& executor)
+ASIO_SHIELD_DECL cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
+                                                        const detail::grace_spec& grace,
+                                                        const net::any_io_executor& executor)
     : coroutine_(coroutine),
       saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
       requested_(detail::named(saved_state_.cancelled())),
@@ -213,7 +213,7 @@ cancellation_guard::cancellation_guard(detail::coroutine_ref coroutine,
     enter(); // On a throw, the engine's destructor gives up the timer.
 }
 
-void cancellation_guard::enter()
+ASIO_SHIELD_DECL void cancellation_guard::enter()
 {
     if (!coroutine_.state)
         return; // Nothing can be requested of this coroutine (a co_composed body).
@@ -264,7 +264,7 @@ void cancellation_guard::enter()
 #endif
 }
 
-cancellation_guard::~cancellation_guard()
+ASIO_SHIELD_DECL cancellation_guard::~cancellation_guard()
 {
     release();
     if (phase_ == phase::expired)
@@ -283,7 +283,7 @@ cancellation_guard::~cancellation_guard()
         detail::signal_pool::give(relay_);
 }
 
-void cancellation_guard::on_request()
+ASIO_SHIELD_DECL void cancellation_guard::on_request()
 {
     // T2, T3: one timer, on the coroutine's executor, from the first request.
     if (phase_ == phase::active && deadline_ && !deadline_->started() &&
@@ -291,7 +291,7 @@ void cancellation_guard::on_request()
         deadline_->template start<detail::guard_hooks>(this);
 }
 
-void cancellation_guard::expire() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::expire() noexcept
 {
     if (phase_ != phase::active)
         return;
@@ -307,7 +307,8 @@ void cancellation_guard::expire() noexcept
     cut(what);
 }
 
-void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
+ASIO_SHIELD_DECL void
+cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) noexcept
 {
     if (phase_ != phase::active)
         return;
@@ -342,7 +343,7 @@ void cancellation_guard::expire_with_enclosing(net::cancellation_type_t type) no
     cut(what);
 }
 
-void cancellation_guard::redeliver() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::redeliver() noexcept
 {
     const net::cancellation_type_t what = requested_;
     if (what != net::cancellation_type::none && !marker_ && substitute_slot_.is_connected() &&
@@ -350,7 +351,7 @@ void cancellation_guard::redeliver() noexcept
         relay_->signal.emit(what); // E1: the last touch of this guard.
 }
 
-bool cancellation_guard::after_delivery() noexcept
+ASIO_SHIELD_DECL bool cancellation_guard::after_delivery() noexcept
 {
     if (phase_ != phase::expired || marker_ || !substitute_slot_.is_connected() ||
         requested_ == net::cancellation_type::none)
@@ -361,7 +362,7 @@ bool cancellation_guard::after_delivery() noexcept
     return !marker_;
 }
 
-void cancellation_guard::place_marker() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::place_marker() noexcept
 {
     // T4: only in an empty slot, and only while a call back is possible.
     if (!deadline_ || !deadline_->started() || marker_ || !substitute_slot_.is_connected() ||
@@ -377,7 +378,7 @@ void cancellation_guard::place_marker() noexcept
     }
 }
 
-void cancellation_guard::cut(net::cancellation_type_t what) noexcept
+ASIO_SHIELD_DECL void cancellation_guard::cut(net::cancellation_type_t what) noexcept
 {
     if (!substitute_slot_.is_connected() || what == net::cancellation_type::none)
         return;
@@ -387,7 +388,7 @@ void cancellation_guard::cut(net::cancellation_type_t what) noexcept
     relay_->signal.emit(what); // E1: the last touch of this guard.
 }
 
-void cancellation_guard::release() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::release() noexcept
 {
     // A guard that changed address leaves dangling pointers behind it
     // (see self_); enter guards with a plain declaration, not through `?:`.
@@ -395,30 +396,31 @@ void cancellation_guard::release() noexcept
     if (phase_ != phase::active)
         return;
     deadline_.reset();
-#if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
+    // R4: a guard entered with the order check leaves the list whatever this
+    // translation unit decided, so that header-only code compiled with and
+    // without NDEBUG in one program never leaves a link behind.
+    if (order_.linked)
     {
         const bool innermost = detail::guard_order::instance().pop(order_);
         // A guard entered after this one, in the same coroutine, is still in force.
         ASIO_SHIELD_ASSERT(innermost && "cancellation guards must end innermost first");
         (void)innermost;
     }
-#endif
     phase_ = phase::released;
     end();
 }
 
-void cancellation_guard::end() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::end() noexcept
 {
     close_scope(true);
     give_back_state();
 }
 
-void cancellation_guard::close_scope(bool restore) noexcept
+ASIO_SHIELD_DECL void cancellation_guard::close_scope(bool restore) noexcept
 {
-#if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     // An expiring scope ends in any order; popping again does nothing.
-    detail::guard_order::instance().pop(order_);
-#endif
+    if (order_.linked)
+        detail::guard_order::instance().pop(order_);
     if (!coroutine_.state)
         return;
     if (restore)
@@ -429,7 +431,7 @@ void cancellation_guard::close_scope(bool restore) noexcept
     }
 }
 
-void cancellation_guard::give_back_state() noexcept
+ASIO_SHIELD_DECL void cancellation_guard::give_back_state() noexcept
 {
     if (!substitute_slot_.is_connected())
         return;
@@ -461,7 +463,8 @@ void cancellation_guard::give_back_state() noexcept
     substitute_slot_ = net::cancellation_slot();
 }
 
-net::cancellation_type_t cancellation_guard::cancellation_requested() const noexcept
+ASIO_SHIELD_DECL net::cancellation_type_t
+cancellation_guard::cancellation_requested() const noexcept
 {
     net::cancellation_type_t requested = requested_;
     if (phase_ == phase::active && coroutine_.state &&
@@ -473,3 +476,5 @@ net::cancellation_type_t cancellation_guard::cancellation_requested() const noex
 
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
+
+#endif // ASIO_SHIELD_IMPL_CANCELLATION_GUARD_IPP
