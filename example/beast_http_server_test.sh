@@ -210,7 +210,7 @@ run() {
         "curl status $curl_status); stalled client $stalled body bytes"
 
     [ "$status" -eq 0 ] || fail "$label: server exit status $status"
-    grep -q "shutdown (SIGTERM): 2 sessions, 2 responses in flight" "$out/server.err" ||
+    grep -q "^shutdown: 2 sessions, 2 responses in flight" "$out/server.err" ||
         fail "$label: both responses were not in flight at the signal"
     [[ "$stalled" =~ ^[0-9]+$ ]] && [ "$stalled" -lt "$size" ] ||
         fail "$label: the stalled client received $stalled bytes, expected fewer than $size"
@@ -228,7 +228,7 @@ if [ "${RUN_THROTTLED:-}" ]; then
     [ "$(grep -c '/big.bin, 1 responses, .* whole$' "$RUN_DIR/server.err")" -eq 1 ] &&
         [ "$(grep -c '/big.bin, 1 responses, .* cut$' "$RUN_DIR/server.err")" -eq 1 ] ||
         fail "protected: expected one response whole and one cut"
-    grep -q "join complete" "$RUN_DIR/server.err" || fail "protected: the join did not complete"
+    grep -q "shutdown complete" "$RUN_DIR/server.err" || fail "protected: the shutdown did not complete"
 fi
 
 RUN_THROTTLED=""
