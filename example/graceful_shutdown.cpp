@@ -4,15 +4,14 @@
 //
 // Each request line is answered with `ok <n>\n` and n bytes of body. Sessions
 // run in an asio_shield::task_group. On SIGINT or SIGTERM the server stops
-// accepting, cancels the group (each session on its own strand) and joins
-// it: the shutdown is over when the last session has ended. A session
-// that is in the middle of a response finishes it (the write is shielded),
-// then sends `goodbye\n` inside a cancellation guard and closes. A session
-// that is waiting for a request goes straight to its goodbye. A client that
-// stops reading would hold the shutdown up forever; `--grace <ms>` bounds it:
-// the response is shielded with asio_shield::shield_for and the goodbye sent
-// under guard_cancellation_for, so each gets that long after the shutdown
-// request, and is cut at the deadline.
+// accepting and shuts the group down (async_shutdown: close, cancel each
+// session on its own strand, wait): the shutdown is over when the last
+// session has ended. A session that is in the middle of a response finishes it (the write is
+// shielded), then sends `goodbye\n` inside a cancellation guard and closes. A session that is
+// waiting for a request goes straight to its goodbye. A client that stops reading would hold the
+// shutdown up forever; `--grace <ms>` bounds it: the response is shielded with
+// asio_shield::shield_for and the goodbye sent under guard_cancellation_for, so each gets that long
+// after the shutdown request, and is cut at the deadline.
 //
 // Usage: graceful_shutdown [--port <n>] [--grace <ms>] [--self-test <clients>]
 //                          [--stall <clients>]
@@ -202,15 +201,23 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
                 srv.responses_in_flight);
     srv.stopping = true;
     srv.acceptor.close();
-    // J5: no session is admitted from now on; the join below waits for the
-    // closed group to empty.
-    srv.sessions.close();
-    // J2: terminal (co_spawn's default filter passes terminal requests only),
-    // delivered to each session on its own strand.
-    srv.sessions.cancel();
+    // J6: the group is closed (J5: no session is admitted from now on) and
+    // terminal (co_spawn's default filter passes terminal requests only) is
+    // delivered to each session on its own strand (J2). Without --grace the
+    // shields hold for as long as it takes; with it, the sessions' own
+    // deadlines cut first, and the group's terminal at the same grace period,
+    // marked as a passed deadline (T7), is the backstop. The shutdown
+    // completes when the last session has ended, or 1 s after the grace
+    // period with the number still running.
+    const auto grace = srv.grace.count() == 0 ? std::chrono::milliseconds::max() : srv.grace;
+    // The self-test's clients read once told; they resume after this
+    // coroutine has started the shutdown, whose requests are queued first.
     srv.shutdown_started.cancel();
-    // J3: the shutdown is over when every session has ended.
-    co_await srv.sessions.async_join(net::use_awaitable);
+    const auto [ec, left] = co_await srv.sessions.async_shutdown(net::cancellation_type::terminal,
+                                                                 grace, std::chrono::seconds(1),
+                                                                 net::as_tuple(net::use_awaitable));
+    if (left != 0)
+        std::printf("%zu sessions left at the hard deadline\n", left);
     std::printf("all sessions ended\n");
     if (srv.all_sessions_ended)
         srv.all_sessions_ended->cancel();
