@@ -7,9 +7,10 @@
 # Cases (each a CTest test, named with its rule id):
 #   idle       J6  two idle keep-alive connections see the server's FIN within
 #                  100 ms of SIGTERM; exit status 0.
-#   downloads  J6  two 64 MiB downloads, rate-limited so that both are in
-#                  flight at SIGTERM (the server's shutdown line says so), arrive
-#                  whole (size and SHA-256), before the grace deadline; exit 0.
+#   downloads  J6  two 64 MiB downloads, rate-limited, and paused at the signal
+#                  so that both writes wait for their sockets (the server's
+#                  shutdown line says both are in flight), arrive whole (size
+#                  and SHA-256), before the grace deadline; exit 0.
 #   stalled    T4  a client that read the headers of a 64 MiB response and
 #                  stopped reading is cut at the grace period (1 s): the server
 #                  exits between 1 s and 1.5 s after SIGTERM, reports the
@@ -24,11 +25,12 @@
 #                  (curl's "couldn't connect"); exit 0.
 #   red        the cases above against --unprotected (the same server with
 #                  plain Asio writes and closes). Passes when the cases the
-#                  library's protection decides fail there: websocket (no close
-#                  frame) and stalled (cut at once, not at the grace period);
-#                  the others are reported (downloads is usually torn too, but
-#                  a plain message_generator write can miss the one request:
-#                  docs/beast.md).
+#                  library's protection decides fail there: downloads (torn),
+#                  stalled (cut at once, not at the grace period) and websocket
+#                  (no close frame); the others are reported (idle and second
+#                  pass without protection; refused fails only because the
+#                  unprotected server has already exited when the connection is
+#                  attempted, which proves nothing).
 # A case passes with exit status 0 and prints each figure it checks.
 #
 # Every wait is on an observable event (the server's "port" and "shutdown:"
@@ -153,16 +155,19 @@ stalled_client() {
     echo "$n" >"$prefix.count" && mv "$prefix.count" "$prefix.bytes"
 }
 
-# Succeeds once the one established connection of the server has a send queue
-# that is not empty and has not changed for 100 ms: the stalled client's window
-# is closed and the server's write waits for the socket.
+# write_blocked [<connections>]: succeeds once each of the server's
+# established connections (1 by default) has a send queue that is not empty and
+# has not changed for 100 ms: the client's window is closed and the server's
+# write waits for the socket. Reads /proc/net/tcp (Linux): local address,
+# state 01 (established), tx_queue.
 write_blocked() {
-    local hex prev="" same=0 queue i
+    local count=${1:-1} hex prev="" same=0 queue i
     hex=$(printf '%04X' "$port")
     for i in $(seq 250); do
         queue=$(awk -v port=":$hex" '$4 == "01" && substr($2, length($2) - 4) == port {
-                     split($5, q, ":"); print q[1] }' /proc/net/tcp)
-        if [ -n "$queue" ] && [ "$queue" != 00000000 ] && [ "$queue" = "$prev" ]; then
+                     split($5, q, ":"); print q[1] }' /proc/net/tcp | sort | tr '\n' ' ')
+        if [ "$(echo $queue | wc -w)" -eq "$count" ] && [[ "$queue" != *00000000* ]] &&
+            [ "$queue" = "$prev" ]; then
             same=$((same + 1))
             [ "$same" -ge 5 ] && return 0
         else
@@ -215,16 +220,24 @@ case_downloads() {
         curl_pids+=($!)
         pids+=($!)
     done
-    # In flight: each has received at least 8 MiB, by which time the server has
-    # filled the kernel's buffers and its writes mostly wait for the socket
-    # (a plain write can miss the request between two steps otherwise).
-    big_enough() { [ "$(stat -c %s "$out/body$1" 2>/dev/null || echo 0)" -ge $((8 * mib)) ]; }
+    # Both under way: each has received at least 1 MiB (curl's first bytes).
+    big_enough() { [ "$(stat -c %s "$out/body$1" 2>/dev/null || echo 0)" -ge "$mib" ]; }
     until_true 1000 0.01 eval 'big_enough 1 && big_enough 2' ||
         fail "downloads: no bytes within 10 s"
+    # Both curls pause until both of the server's writes wait for their
+    # sockets, and resume once the shutdown has begun: the request then finds
+    # each write pending. A client reading all the time keeps the writes
+    # completing at once, and a plain message_generator write misses a request
+    # that falls between two steps (docs/beast.md): the unprotected server
+    # would then send the file whole, and the case could not go red.
+    kill -STOP "${curl_pids[@]}"
+    write_blocked 2 || fail "downloads: the server's writes did not block"
     local at1 at2
     at1=$(stat -c %s "$out/body1")
     at2=$(stat -c %s "$out/body2")
     signal_server
+    until_true 300 0.01 grep -q '^shutdown:' "$out/server.err" || fail "downloads: no shutdown line"
+    kill -CONT "${curl_pids[@]}"
     wait_server
     for c in 1 2; do
         wait "${curl_pids[$((c - 1))]}"
@@ -348,6 +361,8 @@ if [ "$case_name" = red ]; then
     done
     [ "${result[websocket]}" = failed ] ||
         fail "unprotected: the WebSocket peers received 1001 without the guard"
+    [ "${result[downloads]}" = failed ] ||
+        fail "unprotected: the downloads in flight arrived whole without the shield"
     [ "${result[stalled]}" = failed ] ||
         fail "unprotected: the stalled reader was held to the grace period without the shield"
 else
