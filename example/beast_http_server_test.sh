@@ -42,8 +42,8 @@
 # resumes at most 0.5 s after the signal, may read at half its rate and still
 # finish. The lower bound on the exit time is 0.25 s under the grace period,
 # whose timer starts after the signal; the upper bound leaves 1.5 s for the
-# sessions to end and the process to exit, 0.5 s of it after the group's join
-# deadline (grace + 1 s). Unprotected, the rate-limited client is torn with at
+# sessions to end and the process to exit (the group's hard stage, 1 s after
+# the grace period, would end it before). Unprotected, the rate-limited client is torn with at
 # least 8 MiB to spare whatever the kernel buffers; the stalled one reads only
 # what its buffers held. The whole test takes 10 to 20 s.
 #
