@@ -213,9 +213,11 @@ net::awaitable<void> wait_for_shutdown(net::signal_set& signals, server& srv)
     // The self-test's clients read once told; they resume after this
     // coroutine has started the shutdown, whose requests are queued first.
     srv.shutdown_started.cancel();
-    const auto [ec, left] = co_await srv.sessions.async_shutdown(net::cancellation_type::terminal,
-                                                                 grace, std::chrono::seconds(1),
-                                                                 net::as_tuple(net::use_awaitable));
+    // redirect_error rather than as_tuple, which Asio 1.22 has in experimental only.
+    error_code ec;
+    const std::size_t left = co_await srv.sessions.async_shutdown(
+        net::cancellation_type::terminal, grace, std::chrono::seconds(1),
+        net::redirect_error(net::use_awaitable, ec));
     if (left != 0)
         std::printf("%zu sessions left at the hard deadline\n", left);
     std::printf("all sessions ended\n");
