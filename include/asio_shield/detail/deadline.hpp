@@ -2,9 +2,13 @@
 // asio_shield/detail/deadline.hpp
 //
 // The one deadline engine (T8). Every grace period of the library runs on it:
-// shield_for, shield_until and budgets (through detail/relay.hpp), the grace
-// period of a cancellation_guard, and the group's join deadline. It does three
-// things, each once for all of them:
+// shield_for, shield_until and budgets (through detail/relay.hpp) and the
+// grace period of a cancellation_guard, on `deadline`; the task group's join
+// deadline and its shutdown's grace and hard stages, on `locked_deadline`,
+// the engine's form for a target driven from several threads under a lock of
+// its own (see there for why `deadline` cannot serve it). Both take the due
+// time from one `grace_spec` and deliver inside one expiry mark. `deadline`
+// does three things, each once for all of its users:
 //
 //   - Deadline (T1, T2, T5, T6): one timer, started by the first held request,
 //     allocated only then with the target's allocator, on the executor T3
@@ -418,6 +422,116 @@ private:
     Allocator allocator_;
     state* state_ = nullptr;
     bool started_ = false;
+};
+
+/// The engine's form for a target that several threads drive under a lock
+/// of the target's own: the task group's join deadline and its shutdown's
+/// grace and hard stages (J3, J6). The deadline comes from the same
+/// `grace_spec` (T1, T5, T6) and is delivered inside the same expiry mark
+/// (T7) as the engine's; what differs is who serialises the calls.
+///
+/// `deadline` relies on running on its target's executor (T3): its wait
+/// handler reads the state that `start()` and `stop()` write, unlocked, and
+/// its target is destroyed on that executor only (E1). A group's joins and
+/// stages are started, ended and re-armed on any thread under the group's
+/// mutex, and its targets are freed by whichever thread drops the last
+/// reference. So here every call (`start`, `stop`, `current`) is made under
+/// the target's lock, the wait handler touches nothing of this object, and
+/// it keeps the target alive with a reference. There is no re-delivery
+/// (T4): the group's requests go to each session's own signal, posted to the
+/// session's executor (J2), where the protections inside hold them.
+///
+/// `Hooks` supply, for a target `t`:
+///   `static void retain(void* t) noexcept`, `static void release(void* t)
+///     noexcept`: a reference held by each pending wait;
+///   `static void on_deadline(void* t, unsigned generation)`: the wait came
+///     due; called without the lock, inside an `expiry::scope`. The hook
+///     takes its lock and acts only if `current(generation)` still holds (a
+///     `stop()` or a later `start()` makes the wait stale, and a wait that had
+///     come due before the cancel still runs).
+template <typename Executor>
+class locked_deadline
+{
+public:
+    using timer_type = typename own_timer<Executor>::timer_type;
+
+    explicit locked_deadline(const Executor& ex) : timer_(ex) {}
+
+    locked_deadline(const locked_deadline&) = delete;
+    locked_deadline& operator=(const locked_deadline&) = delete;
+
+    /// Under the target's lock: due at `spec.due()` (a deadline computed as
+    /// the engine computes it); any earlier wait is stale from now on. The
+    /// wait is allocated with `alloc` (the associated allocator of the
+    /// handler the target serves).
+    template <typename Hooks, typename Allocator>
+    void start(const grace_spec& spec, void* target, const Allocator& alloc)
+    {
+        timer_.expires_at(spec.due());
+        ++generation_;
+        timer_.async_wait(wait_handler<Hooks, Allocator>(target, generation_, alloc));
+    }
+
+    /// Under the target's lock: the pending wait, if any, does nothing.
+    void stop() noexcept
+    {
+        ++generation_;
+        try
+        {
+            timer_.cancel();
+        }
+        catch (...)
+        {
+            // The wait then fires at its time and finds itself stale.
+        }
+    }
+
+    /// Under the target's lock: whether the wait of `generation` is the one
+    /// in force.
+    bool current(unsigned generation) const noexcept { return generation == generation_; }
+
+private:
+    template <typename Hooks, typename Allocator>
+    class wait_handler
+    {
+    public:
+        using allocator_type = Allocator;
+
+        wait_handler(void* target, unsigned generation, const Allocator& alloc) noexcept
+            : target_(target), generation_(generation), allocator_(alloc)
+        {
+            Hooks::retain(target_);
+        }
+        wait_handler(wait_handler&& other) noexcept
+            : target_(std::exchange(other.target_, nullptr)), generation_(other.generation_),
+              allocator_(other.allocator_)
+        {}
+        wait_handler& operator=(wait_handler&&) = delete;
+        ~wait_handler()
+        {
+            if (target_)
+                Hooks::release(target_); // Destroyed unrun (R2), or after running.
+        }
+
+        allocator_type get_allocator() const noexcept { return allocator_; }
+
+        template <typename ErrorCode>
+        void operator()(const ErrorCode&)
+        {
+            // The error is not looked at: a cancelled wait is stale, and a
+            // wait that came due just before the cancel is too.
+            expiry::scope passed(nullptr);
+            Hooks::on_deadline(target_, generation_);
+        }
+
+    private:
+        void* target_;
+        unsigned generation_;
+        Allocator allocator_;
+    };
+
+    timer_type timer_;
+    unsigned generation_ = 0;
 };
 
 } // namespace detail

@@ -54,15 +54,13 @@ void group_deliver(Handler& handler, const group_outcome& o, group_shutdown_sign
 
 /// A pending join or shutdown, allocated with its handler's allocator.
 /// Reference counted: the group's list (handed to the completion), and the
-/// join deadline's pending wait.
+/// join deadline's pending wait (a locked_deadline, detail/deadline.hpp).
 template <typename Handler, typename GroupExecutor, typename Signature>
 class group_wait_op final : public group_waiter
 {
 public:
     using allocator_type = net::associated_allocator_t<Handler>;
     using handler_executor = net::associated_executor_t<Handler, GroupExecutor>;
-    using timer_type =
-        net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>, GroupExecutor>;
 
     template <typename H>
     group_wait_op(H&& h, const GroupExecutor& ex, task_group_state* state)
@@ -88,9 +86,10 @@ public:
         const bool waits = state->add_waiter(op, [&] {
             if (deadline != grace_clock::time_point::max())
             {
-                op->timer_.emplace(ex, deadline);
-                op->add_ref();
-                op->timer_->async_wait(timer_handler(op));
+                op->deadline_.emplace(ex);
+                op->deadline_->template start<deadline_hooks>(
+                    grace_spec{grace_duration::max(), deadline}, op,
+                    net::get_associated_allocator(op->handler_));
             }
             op->connect();
         });
@@ -113,17 +112,8 @@ public:
 
     void unlinked() noexcept override
     {
-        if (timer_)
-        {
-            try
-            {
-                timer_->cancel();
-            }
-            catch (...)
-            {
-                // The wait fires at its time and finds the join gone.
-            }
-        }
+        if (deadline_)
+            deadline_->stop();
     }
 
     /// Completes an operation that never waited, through the handler's
@@ -195,29 +185,21 @@ private:
         group_outcome outcome_;
     };
 
-    class timer_handler
+    /// The join deadline's hooks (J3): each pending wait holds a reference.
+    struct deadline_hooks
     {
-    public:
-        explicit timer_handler(group_wait_op* op) noexcept : op_(op) {}
-        timer_handler(timer_handler&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
-        timer_handler& operator=(timer_handler&&) = delete;
-        ~timer_handler()
+        static void retain(void* op) noexcept { static_cast<group_wait_op*>(op)->add_ref(); }
+        static void release(void* op) noexcept { static_cast<group_wait_op*>(op)->release(); }
+        static void on_deadline(void* p, unsigned)
         {
-            if (op_)
-                op_->release();
-        }
-        void operator()(const group_error_code&)
-        {
-            group_wait_op* op = std::exchange(op_, nullptr);
             // J3: the deadline ends the wait and nothing else; the sessions
-            // are not told (the shutdown cuts them, J6).
+            // are not told (the shutdown cuts them, J6). A join no longer
+            // linked has completed: its deadline is stale, whatever the
+            // generation says.
+            auto* op = static_cast<group_wait_op*>(p);
             if (op->state_.get()->remove_waiter(op))
                 op->complete(op->state_.get()->outcome(net::error::timed_out));
-            op->release();
         }
-
-    private:
-        group_wait_op* op_;
     };
 
     class cancel_handler
@@ -241,7 +223,7 @@ private:
     group_work<handler_executor> work_;
     net::associated_cancellation_slot_t<Handler> slot_;
     group_state_ref state_;
-    std::optional<timer_type> timer_;
+    std::optional<locked_deadline<GroupExecutor>> deadline_;
     std::atomic<int> refs_{1};
 };
 

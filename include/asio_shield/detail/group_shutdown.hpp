@@ -46,7 +46,7 @@ public:
         op_type* op = op_type::create(static_cast<Handler&&>(handler), executor_, state);
         const bool waits = state->shutdown(
             op, graceful, grace, hard, [&] { op->connect(); },
-            [&] { return new group_timer<GroupExecutor>(executor_); });
+            [&] { return new group_deadline<GroupExecutor>(executor_); });
         if (!waits)
             op->complete_soon(state->outcome(state->shutdown_code())); // J10
     }

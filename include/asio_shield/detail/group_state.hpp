@@ -24,7 +24,6 @@
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/associated_allocator.hpp>
 #include <asio/associated_executor.hpp>
-#include <asio/basic_waitable_timer.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/error.hpp>
@@ -33,14 +32,12 @@
 #include <asio/post.hpp>
 #include <asio/prefer.hpp>
 #include <asio/system_error.hpp>
-#include <asio/wait_traits.hpp>
 #if defined(ASIO_SHIELD_HAS_IMMEDIATE_EXECUTOR)
 #include <asio/associated_immediate_executor.hpp>
 #endif
 #else
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
@@ -48,7 +45,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/wait_traits.hpp>
 #include <boost/system/system_error.hpp>
 #if defined(ASIO_SHIELD_HAS_IMMEDIATE_EXECUTOR)
 #include <boost/asio/associated_immediate_executor.hpp>
@@ -378,7 +374,7 @@ public:
     virtual void complete(const group_outcome& outcome) = 0;
 
     /// Called under the group's mutex when the waiter leaves the list, so
-    /// that a timer of its own is stopped by the one thread holding it.
+    /// that a deadline of its own is stopped by the one thread holding it.
     virtual void unlinked() noexcept {}
 
     const bool shutdown_; // Completed by the shutdown's hard stage too (J6).
@@ -407,15 +403,17 @@ class task_group_state;
 inline group_error_code group_closed_error() noexcept;
 inline group_error_code group_session_failed_error() noexcept;
 
-/// The shutdown's timer on the group's executor (J6). Every call is made
-/// under the group's mutex, so the timer object is never used by two threads
-/// at once; it belongs to the state.
-class group_timer_base
+/// The shutdown's stage deadline on the group's executor (J6): a
+/// locked_deadline (detail/deadline.hpp) behind a virtual call, since the
+/// state does not know the executor's type. Every call is made under the
+/// group's mutex; it belongs to the state.
+class group_deadline_base
 {
 public:
-    virtual ~group_timer_base() = default;
-    virtual void arm(task_group_state* state, grace_clock::time_point at, unsigned generation) = 0;
-    virtual void cancel() noexcept = 0;
+    virtual ~group_deadline_base() = default;
+    virtual void start(task_group_state* state, grace_duration after) = 0;
+    virtual void stop() noexcept = 0;
+    virtual bool current(unsigned generation) const noexcept = 0;
 };
 
 // ---------------------------------------------------------------------------
@@ -627,14 +625,14 @@ public:
         return group_outcome{ec, first_error_, places_};
     }
 
-    /// J6: the first call closes, requests `graceful` and arms the grace
-    /// timer (made by `make_timer` on the group's executor); a later call
+    /// J6: the first call closes, requests `graceful` and starts the grace
+    /// stage's deadline (made by `make_deadline` on the group's executor); a later call
     /// moves to the hard stage at once. `w` waits for the end.
     /// Returns false if `w` was not linked: the caller completes it now with
     /// outcome(shutdown_code()). `arm` runs under the mutex once it is linked.
-    template <typename Arm, typename MakeTimer>
+    template <typename Arm, typename MakeDeadline>
     bool shutdown(group_waiter* w, net::cancellation_type_t graceful, grace_duration grace,
-                  grace_duration hard, Arm&& arm, MakeTimer&& make_timer)
+                  grace_duration hard, Arm&& arm, MakeDeadline&& make_deadline)
     {
         group_queued_spawn* refused = nullptr;
         group_waiter* done = nullptr;
@@ -657,9 +655,9 @@ public:
                 }
                 waiters_.push_back(w);
                 arm();
-                if (!timer_)
-                    timer_ = make_timer();
-                timer_->arm(this, deadline_after(grace), ++generation_);
+                if (!deadline_)
+                    deadline_ = make_deadline();
+                deadline_->start(this, grace);
                 break;
             case stage::graceful:
             case stage::terminal:
@@ -682,14 +680,14 @@ public:
     /// timed_out (J6).
     group_error_code shutdown_code() const { return over_code(); }
 
-    /// The shutdown's timer fired (J6), unless it was re-armed or cancelled
+    /// A stage's deadline came due (J6), unless it was re-armed or stopped
     /// since `generation`.
-    void on_timer(unsigned generation) noexcept
+    void on_deadline(unsigned generation) noexcept
     {
         group_waiter* done = nullptr;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (generation != generation_)
+            if (!deadline_->current(generation))
                 return;
             if (stage_ == stage::graceful)
             {
@@ -698,11 +696,11 @@ public:
                 cancel_locked(net::cancellation_type::terminal, true);
                 try
                 {
-                    timer_->arm(this, deadline_after(hard_), ++generation_);
+                    deadline_->start(this, hard_);
                 }
                 catch (...)
                 {
-                    done = hard_stage_locked(); // No timer: the hard stage now.
+                    done = hard_stage_locked(); // No wait: the hard stage now.
                 }
             }
             else if (stage_ == stage::terminal)
@@ -720,7 +718,7 @@ private:
         over
     };
 
-    ~task_group_state() { delete timer_; }
+    ~task_group_state() { delete deadline_; }
 
     void cancel_locked(net::cancellation_type_t type, bool expired)
     {
@@ -754,9 +752,8 @@ private:
         if (stage_ == stage::graceful)
             cancel_locked(net::cancellation_type::terminal, true);
         stage_ = stage::over;
-        ++generation_;
-        if (timer_)
-            timer_->cancel();
+        if (deadline_)
+            deadline_->stop();
         return take_waiters_locked([](group_waiter* w) { return w->shutdown_; });
     }
 
@@ -768,9 +765,8 @@ private:
         if (stage_ != stage::none && stage_ != stage::over)
         {
             stage_ = stage::over;
-            ++generation_;
-            if (timer_)
-                timer_->cancel();
+            if (deadline_)
+                deadline_->stop();
         }
         return take_waiters_locked([](group_waiter*) { return true; });
     }
@@ -816,8 +812,7 @@ private:
     std::exception_ptr first_error_;
     stage stage_ = stage::none;
     grace_duration hard_ = grace_duration::zero();
-    unsigned generation_ = 0;
-    group_timer_base* timer_ = nullptr;
+    group_deadline_base* deadline_ = nullptr;
     std::atomic<std::size_t> refs_{1};
 };
 
@@ -839,65 +834,38 @@ private:
     task_group_state* state_;
 };
 
-/// Owns a reference to the state while a wait of the shutdown's timer is
-/// pending; releases it whether the wait completes or is destroyed unrun.
-class group_timer_handler
+/// The hooks of the shutdown's stage deadline: each pending wait holds a
+/// reference to the state.
+struct group_stage_hooks
 {
-public:
-    group_timer_handler(task_group_state* s, unsigned generation) noexcept
-        : state_(s), generation_(generation)
+    static void retain(void* s) noexcept { static_cast<task_group_state*>(s)->add_ref(); }
+    static void release(void* s) noexcept { static_cast<task_group_state*>(s)->release(); }
+    static void on_deadline(void* s, unsigned generation)
     {
-        state_->add_ref();
+        static_cast<task_group_state*>(s)->on_deadline(generation);
     }
-    group_timer_handler(group_timer_handler&& other) noexcept
-        : state_(std::exchange(other.state_, nullptr)), generation_(other.generation_)
-    {}
-    group_timer_handler& operator=(group_timer_handler&&) = delete;
-    ~group_timer_handler()
-    {
-        if (state_)
-            state_->release();
-    }
-
-    void operator()(const group_error_code& ec)
-    {
-        task_group_state* s = std::exchange(state_, nullptr);
-        if (ec != net::error::operation_aborted)
-            s->on_timer(generation_);
-        s->release();
-    }
-
-private:
-    task_group_state* state_;
-    unsigned generation_;
 };
 
 template <typename Executor>
-class group_timer final : public group_timer_base
+class group_deadline final : public group_deadline_base
 {
 public:
-    explicit group_timer(const Executor& ex) : timer_(ex) {}
+    explicit group_deadline(const Executor& ex) : deadline_(ex) {}
 
-    void arm(task_group_state* state, grace_clock::time_point at, unsigned generation) override
+    void start(task_group_state* state, grace_duration after) override
     {
-        timer_.expires_at(at);
-        timer_.async_wait(group_timer_handler(state, generation));
+        // The state's own memory, not an operation's: the default allocator.
+        deadline_.template start<group_stage_hooks>(grace_spec{after}, state,
+                                                    std::allocator<void>());
     }
-
-    void cancel() noexcept override
+    void stop() noexcept override { deadline_.stop(); }
+    bool current(unsigned generation) const noexcept override
     {
-        try
-        {
-            timer_.cancel();
-        }
-        catch (...)
-        {
-            // The wait then fires at its time and finds a newer generation.
-        }
+        return deadline_.current(generation);
     }
 
 private:
-    net::basic_waitable_timer<grace_clock, net::wait_traits<grace_clock>, Executor> timer_;
+    locked_deadline<Executor> deadline_;
 };
 
 } // namespace detail
