@@ -106,6 +106,7 @@ public:
 
     void complete(const group_outcome& outcome) override
     {
+        // The list's reference goes with the completion.
         auto ex = work_.get_executor();
         net::post(ex, completion(this, outcome));
     }
@@ -144,46 +145,21 @@ private:
         group_complete_soon(std::move(handler), ex, o.ec, o.left);
     }
 
+    using completion = group_op_completion<group_wait_op, group_outcome>;
+    friend completion;
+    friend group_op_handler<group_wait_op>;
+
     void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() noexcept
     {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
             group_delete(this, allocator_type(net::get_associated_allocator(handler_)));
     }
-
-    class completion
+    static void drop(group_wait_op* op) noexcept { op->release(); }
+    static void invoke(Handler& handler, const group_outcome& o)
     {
-    public:
-        using allocator_type = net::associated_allocator_t<Handler>;
-
-        completion(group_wait_op* op, const group_outcome& o) noexcept : op_(op), outcome_(o) {}
-        completion(completion&& other) noexcept
-            : op_(std::exchange(other.op_, nullptr)), outcome_(std::move(other.outcome_))
-        {}
-        completion& operator=(completion&&) = delete;
-        ~completion()
-        {
-            if (op_)
-                op_->release();
-        }
-        allocator_type get_allocator() const noexcept
-        {
-            return net::get_associated_allocator(op_->handler_);
-        }
-        void operator()()
-        {
-            group_wait_op* op = std::exchange(op_, nullptr);
-            op->slot_.clear(); // On the handler's executor, as the emitter is.
-            Handler handler(std::move(op->handler_));
-            auto work = std::move(op->work_);
-            op->release();
-            group_deliver(handler, outcome_, static_cast<Signature*>(nullptr));
-        }
-
-    private:
-        group_wait_op* op_;
-        group_outcome outcome_;
-    };
+        group_deliver(handler, o, static_cast<Signature*>(nullptr));
+    }
 
     /// The join deadline's hooks (J3): each pending wait holds a reference.
     struct deadline_hooks

@@ -102,31 +102,22 @@ private:
             group_delete(this, allocator_type(net::get_associated_allocator(handler_)));
     }
 
+    friend group_op_handler<group_signal_op>;
+    static void drop(group_signal_op* op) noexcept { op->release(); }
+
     /// A handler of ours holding one reference, on the signal set's executor.
-    template <typename Derived>
-    class step
+    class step : public group_op_handler<group_signal_op>
     {
     public:
         using executor_type = signal_executor;
-        explicit step(group_signal_op* op) noexcept : op_(op) {}
-        step(step&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
-        step& operator=(step&&) = delete;
-        ~step()
-        {
-            if (op_)
-                op_->release();
-        }
-        executor_type get_executor() const noexcept { return op_->signals_.get_executor(); }
-
-    protected:
-        group_signal_op* take() noexcept { return std::exchange(op_, nullptr); }
-        group_signal_op* op_;
+        using group_op_handler<group_signal_op>::group_op_handler;
+        executor_type get_executor() const noexcept { return this->op()->signals_.get_executor(); }
     };
 
-    class first_signal : public step<first_signal>
+    class first_signal : public step
     {
     public:
-        using step<first_signal>::step;
+        using step::step;
         void operator()(const group_error_code& ec, int)
         {
             group_signal_op* op = this->take();
@@ -135,10 +126,10 @@ private:
         }
     };
 
-    class next_signal : public step<next_signal>
+    class next_signal : public step
     {
     public:
-        using step<next_signal>::step;
+        using step::step;
         void operator()(const group_error_code& ec, int)
         {
             group_signal_op* op = this->take();
@@ -147,14 +138,14 @@ private:
         }
     };
 
-    class shutdown_done : public step<shutdown_done>
+    class shutdown_done : public step
     {
     public:
-        using step<shutdown_done>::step;
+        using step::step;
         using cancellation_slot_type = net::cancellation_slot;
         cancellation_slot_type get_cancellation_slot() const noexcept
         {
-            return this->op_->inner_.slot();
+            return this->op()->inner_.slot();
         }
         void operator()(const group_error_code& ec, std::size_t left)
         {
@@ -266,47 +257,25 @@ private:
 
     void finish()
     {
+        group_error_code ec;
+        std::size_t left = 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             phase_ = phase::done;
+            ec = ec_;
+            left = left_;
         }
         add_ref();
         auto ex = work_.get_executor();
-        net::post(ex, completion(this));
+        net::post(ex, completion(this, ec, left));
     }
 
-    class completion
+    using completion = group_op_completion<group_signal_op, group_error_code, std::size_t>;
+    friend completion;
+    static void invoke(Handler& handler, const group_error_code& ec, std::size_t left)
     {
-    public:
-        using allocator_type = net::associated_allocator_t<Handler>;
-        explicit completion(group_signal_op* op) noexcept : op_(op) {}
-        completion(completion&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
-        completion& operator=(completion&&) = delete;
-        ~completion()
-        {
-            if (op_)
-                op_->release();
-        }
-        allocator_type get_allocator() const noexcept
-        {
-            return net::get_associated_allocator(op_->handler_);
-        }
-        void operator()()
-        {
-            group_signal_op* op = std::exchange(op_, nullptr);
-            if (op->slot_.is_connected())
-                op->slot_.clear();
-            Handler handler(std::move(op->handler_));
-            auto work = std::move(op->work_);
-            const group_error_code ec = op->ec_;
-            const std::size_t left = op->left_;
-            op->release();
-            std::move(handler)(ec, left);
-        }
-
-    private:
-        group_signal_op* op_;
-    };
+        std::move(handler)(ec, left);
+    }
 
     Handler handler_;
     group_work<handler_executor> work_;

@@ -87,32 +87,21 @@ inline constexpr bool has_own_executor =
 
 /// Posted to a session's executor by cancel(): the signal is emitted there,
 /// and only if the session is still running (J2).
-class group_cancel_op
+class group_cancel_op : public group_op_handler<group_session>
 {
 public:
     group_cancel_op(group_session* s, net::cancellation_type_t type, bool expired) noexcept
-        : session_(s), type_(type), expired_(expired)
+        : group_op_handler<group_session>(s), type_(type), expired_(expired)
     {}
-    group_cancel_op(group_cancel_op&& other) noexcept
-        : session_(std::exchange(other.session_, nullptr)), type_(other.type_),
-          expired_(other.expired_)
-    {}
-    group_cancel_op& operator=(group_cancel_op&&) = delete;
-    ~group_cancel_op()
-    {
-        if (session_)
-            session_->release();
-    }
 
     void operator()()
     {
-        group_session* s = std::exchange(session_, nullptr);
+        group_session* s = take();
         s->emit(type_, expired_);
-        s->release();
+        group_session::drop(s);
     }
 
 private:
-    group_session* session_;
     net::cancellation_type_t type_;
     bool expired_;
 };
@@ -120,23 +109,11 @@ private:
 /// Posted to a session's executor when it ends: co_spawn's own cancellation
 /// handler lives in the session's signal and is still in use while the
 /// completion handler runs, so the signal goes only after that.
-class group_release_op
+class group_release_op : public group_op_handler<group_session>
 {
 public:
-    explicit group_release_op(group_session* s) noexcept : session_(s) {}
-    group_release_op(group_release_op&& other) noexcept
-        : session_(std::exchange(other.session_, nullptr))
-    {}
-    group_release_op& operator=(group_release_op&&) = delete;
-    ~group_release_op()
-    {
-        if (session_)
-            session_->release();
-    }
-    void operator()() { std::exchange(session_, nullptr)->release(); }
-
-private:
-    group_session* session_;
+    using group_op_handler<group_session>::group_op_handler;
+    void operator()() { group_session::drop(take()); }
 };
 
 /// The session node, allocated with the spawn handler's allocator.
@@ -348,7 +325,11 @@ public:
         }
     }
 
-    void start() override { net::post(work_.get_executor(), starter(this)); }
+    void start() override
+    {
+        placed_ = true;
+        net::post(work_.get_executor(), starter(this));
+    }
 
     void reject(group_error_code ec) override
     {
@@ -386,44 +367,35 @@ private:
         group_delete(this, allocator_type(net::get_associated_allocator(handler_)));
     }
 
-    class starter
+    friend group_op_handler<group_queued_spawn_op>;
+
+    /// A starter or refuser never run (the context went first): the node
+    /// goes, and a starter's place goes back.
+    static void drop(group_queued_spawn_op* op) noexcept
+    {
+        group_state_ref state = op->state_;
+        const bool placed = op->placed_;
+        op->discard();
+        if (placed)
+            state.get()->free_place();
+    }
+
+    class starter : public group_op_handler<group_queued_spawn_op>
     {
     public:
-        explicit starter(group_queued_spawn_op* op) noexcept : op_(op) {}
-        starter(starter&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
-        starter& operator=(starter&&) = delete;
-        ~starter()
-        {
-            if (group_queued_spawn_op* op = std::exchange(op_, nullptr))
-            {
-                // Never run (the context went first): the place goes back.
-                group_state_ref state = op->state_;
-                op->discard();
-                state.get()->free_place();
-            }
-        }
-        void operator()() { std::exchange(op_, nullptr)->start_here(); }
-
-    private:
-        group_queued_spawn_op* op_;
+        using group_op_handler<group_queued_spawn_op>::group_op_handler;
+        void operator()() { this->take()->start_here(); }
     };
 
-    class refuser
+    class refuser : public group_op_handler<group_queued_spawn_op>
     {
     public:
-        refuser(group_queued_spawn_op* op, group_error_code ec) noexcept : op_(op), ec_(ec) {}
-        refuser(refuser&& other) noexcept : op_(std::exchange(other.op_, nullptr)), ec_(other.ec_)
+        refuser(group_queued_spawn_op* op, group_error_code ec) noexcept
+            : group_op_handler<group_queued_spawn_op>(op), ec_(ec)
         {}
-        refuser& operator=(refuser&&) = delete;
-        ~refuser()
-        {
-            if (group_queued_spawn_op* op = std::exchange(op_, nullptr))
-                op->discard();
-        }
-        void operator()() { std::exchange(op_, nullptr)->refuse_here(ec_); }
+        void operator()() { this->take()->refuse_here(ec_); }
 
     private:
-        group_queued_spawn_op* op_;
         group_error_code ec_;
     };
 
@@ -450,6 +422,7 @@ private:
     SessionExecutor executor_;
     std::decay_t<F> f_;
     group_state_ref state_;
+    bool placed_ = false; // A place is reserved for it (start()).
 };
 
 /// spawn and async_run: refused by a closed group (J5), started in a free
@@ -524,30 +497,21 @@ public:
             group_delete(this, allocator_type(net::get_associated_allocator(handler_)));
     }
 
+    static void drop(group_run_op* op) noexcept { op->release(); }
+
     /// Invoked inline on the session's executor when the session ends; holds
     /// a reference.
-    class session_handler
+    class session_handler : public group_op_handler<group_run_op>
     {
     public:
-        explicit session_handler(group_run_op* op) noexcept : op_(op) {}
-        session_handler(session_handler&& other) noexcept : op_(std::exchange(other.op_, nullptr))
-        {}
-        session_handler& operator=(session_handler&&) = delete;
-        ~session_handler()
-        {
-            if (op_)
-                op_->release();
-        }
+        using group_op_handler<group_run_op>::group_op_handler;
         template <typename... Args>
         void operator()(std::exception_ptr e, Args&&... args)
         {
-            group_run_op* op = std::exchange(op_, nullptr);
+            group_run_op* op = this->take();
             op->finish(std::move(e), static_cast<Args&&>(args)...);
             op->release();
         }
-
-    private:
-        group_run_op* op_;
     };
 
     /// In the caller's slot until the completion clears it, which keeps the
@@ -572,57 +536,22 @@ public:
     void disconnect() noexcept { slot_.clear(); }
 
 private:
-    class completion
+    using completion =
+        group_op_completion<group_run_op, std::exception_ptr, std::decay_t<Values>...>;
+    friend completion;
+
+    template <typename... Args>
+    static void invoke(Handler& handler, std::exception_ptr e, Args&&... args)
     {
-    public:
-        using allocator_type = net::associated_allocator_t<Handler>;
-
-        template <typename... Args>
-        completion(group_run_op* op, std::exception_ptr e, Args&&... args)
-            : op_(op), error_(std::move(e)), values_(static_cast<Args&&>(args)...)
-        {
-            op_->add_ref();
-        }
-        completion(completion&& other) noexcept
-            : op_(std::exchange(other.op_, nullptr)), error_(std::move(other.error_)),
-              values_(std::move(other.values_))
-        {}
-        completion& operator=(completion&&) = delete;
-        ~completion()
-        {
-            if (op_)
-                op_->release();
-        }
-        allocator_type get_allocator() const noexcept
-        {
-            return net::get_associated_allocator(op_->handler_);
-        }
-        void operator()()
-        {
-            group_run_op* op = std::exchange(op_, nullptr);
-            op->slot_.clear(); // On the handler's executor, as the emitter is.
-            Handler handler(std::move(op->handler_));
-            auto work = std::move(op->work_);
-            op->release();
-            std::apply(
-                [&](auto&&... values) {
-                    std::move(handler)(std::move(error_),
-                                       static_cast<decltype(values)&&>(values)...);
-                },
-                std::move(values_));
-        }
-
-    private:
-        group_run_op* op_;
-        std::exception_ptr error_;
-        std::tuple<std::decay_t<Values>...> values_;
-    };
+        std::move(handler)(std::move(e), static_cast<Args&&>(args)...);
+    }
 
     template <typename... Args>
     void finish(std::exception_ptr e, Args&&... args)
     {
         if (done_.exchange(true, std::memory_order_acq_rel))
             return;
+        add_ref(); // The completion's.
         auto ex = work_.get_executor();
         net::post(ex, completion(this, std::move(e), static_cast<Args&&>(args)...));
     }

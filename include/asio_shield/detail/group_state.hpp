@@ -130,6 +130,69 @@ private:
     std::tuple<Args...> args_;
 };
 
+/// What every handler of the group's own holds: one reference to the
+/// operation it serves (`Op::drop(op)` gives it up). It moves with the
+/// handler, is given up if the handler is destroyed unrun (its executor's
+/// context went first, R2), and is handed over by `take()` when it runs.
+template <typename Op>
+class group_op_handler
+{
+public:
+    explicit group_op_handler(Op* op) noexcept : op_(op) {}
+    group_op_handler(group_op_handler&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
+    group_op_handler& operator=(group_op_handler&&) = delete;
+    ~group_op_handler()
+    {
+        if (op_)
+            Op::drop(op_);
+    }
+
+protected:
+    Op* op() const noexcept { return op_; }
+    Op* take() noexcept { return std::exchange(op_, nullptr); }
+
+private:
+    Op* op_;
+};
+
+/// The posted completion of an operation that keeps its user's handler,
+/// the work on the handler's executor and its cancellation slot (`handler_`,
+/// `work_`, `slot_`): with the handler's associated allocator; on the
+/// handler's executor it clears the slot (the emitter's executor), takes the
+/// handler and the work out, gives up its reference and calls
+/// `Op::invoke(handler, args...)`.
+template <typename Op, typename... Args>
+class group_op_completion : public group_op_handler<Op>
+{
+public:
+    using allocator_type = typename Op::allocator_type;
+
+    template <typename... A>
+    explicit group_op_completion(Op* op, A&&... args)
+        : group_op_handler<Op>(op), args_(static_cast<A&&>(args)...)
+    {}
+
+    allocator_type get_allocator() const noexcept
+    {
+        return net::get_associated_allocator(this->op()->handler_);
+    }
+
+    void operator()()
+    {
+        Op* op = this->take();
+        if (op->slot_.is_connected())
+            op->slot_.clear();
+        auto handler(std::move(op->handler_));
+        auto work = std::move(op->work_);
+        Op::drop(op);
+        std::apply([&](auto&&... a) { Op::invoke(handler, static_cast<decltype(a)&&>(a)...); },
+                   std::move(args_));
+    }
+
+private:
+    std::tuple<Args...> args_;
+};
+
 /// Delivers `args` to `handler` on its associated executor (`ex` by
 /// default), never inside the current call (J10): through the handler's
 /// immediate executor where Asio has one, else by a post.
@@ -316,6 +379,7 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
             destroy();
     }
+    static void drop(group_session* s) noexcept { s->release(); }
 
     /// Posts the emission of `type` to the session's executor, inside an
     /// expiry::scope when `expired` (T7); consumes one reference.
