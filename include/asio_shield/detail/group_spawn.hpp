@@ -380,19 +380,30 @@ private:
             state.get()->free_place();
     }
 
-    class starter : public group_op_handler<group_queued_spawn_op>
+    /// The posts that start or refuse it: with the user's handler's
+    /// allocator, like the node itself.
+    class posted : public group_op_handler<group_queued_spawn_op>
     {
     public:
+        using allocator_type = typename group_queued_spawn_op::allocator_type;
         using group_op_handler<group_queued_spawn_op>::group_op_handler;
+        allocator_type get_allocator() const noexcept
+        {
+            return net::get_associated_allocator(this->op()->handler_);
+        }
+    };
+
+    class starter : public posted
+    {
+    public:
+        using posted::posted;
         void operator()() { this->take()->start_here(); }
     };
 
-    class refuser : public group_op_handler<group_queued_spawn_op>
+    class refuser : public posted
     {
     public:
-        refuser(group_queued_spawn_op* op, group_error_code ec) noexcept
-            : group_op_handler<group_queued_spawn_op>(op), ec_(ec)
-        {}
+        refuser(group_queued_spawn_op* op, group_error_code ec) noexcept : posted(op), ec_(ec) {}
         void operator()() { this->take()->refuse_here(ec_); }
 
     private:
@@ -504,7 +515,13 @@ public:
     class session_handler : public group_op_handler<group_run_op>
     {
     public:
+        // The session node is allocated with it: the caller's allocator.
+        using allocator_type = net::associated_allocator_t<Handler>;
         using group_op_handler<group_run_op>::group_op_handler;
+        allocator_type get_allocator() const noexcept
+        {
+            return net::get_associated_allocator(this->op()->handler_);
+        }
         template <typename... Args>
         void operator()(std::exception_ptr e, Args&&... args)
         {
