@@ -371,11 +371,17 @@ public:
     /// Two-stage shutdown (J6): close, ask nicely, then cut, then report.
     /**
      * The first call closes the group (J5) and delivers `graceful` (e.g.
-     * `cancellation_type::total`, which ends idle reads while shields and
-     * guards let protected work finish) to every session. When `grace` has
-     * passed it delivers `cancellation_type::terminal`, marked as a passed
-     * deadline: the library's shields and guards in the sessions give way at
-     * once instead of starting grace periods of their own (T7). When `hard`
+     * `cancellation_type::terminal`: `co_spawn`'s default filter lets only
+     * terminal into a session, so another type reaches only sessions that
+     * widened it with `this_coro::reset_cancellation_state`) to every
+     * session; idle reads end at once while the session's shields and guards
+     * let protected work finish. When `grace` has passed it delivers
+     * `cancellation_type::terminal`, marked as a passed deadline: the
+     * protections with a deadline in the sessions (`shield_for`,
+     * `shield_until`, a budget) and every guard, with or without a grace
+     * period, give way at once instead of starting grace periods of their
+     * own (T7). A plain `shield()` and a `slot_guard` still hold it (S1): they
+     * have no deadline to give way at. When `hard`
      * has passed after that, it completes with the number of sessions still
      * running; nothing is freed under them. It completes earlier, with 0, as
      * soon as the group is empty.
