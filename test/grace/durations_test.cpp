@@ -20,12 +20,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <ratio>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 using asio_shield::grace_budget;
 using asio_shield::guard_cancellation_for;
@@ -274,9 +276,9 @@ constexpr manual_clock::duration natural_end = 2000h;
 /// (the request, or nothing for a join); the operation must then be cut with
 /// `cut_error` as `e` says, counted from the request (`from_call`: from the
 /// call).
-template <typename Request>
 void check_timeline(net::io_context& io, const probe& p, manual_clock::time_point call,
-                    manual_clock::duration lead, bool from_call, Request request, expect e,
+                    manual_clock::duration lead, bool from_call,
+                    const std::function<void()>& request, expect e,
                     error_code cut_error = net::error::operation_aborted)
 {
     advance_by(io, lead);
@@ -318,9 +320,34 @@ struct fresh_clock
     fresh_clock() { manual_clock::reset(); }
 };
 
+// Build time: the checks below are plain functions, compiled once. What a
+// case passes them is one call of the public API with the case's own type,
+// behind a std::function of a fixed signature, on a handler of a fixed type:
+// the library's handlers, operations and coroutines are then instantiated
+// once for the whole table instead of once per case.
+
+/// The protected operation's completion handler, for every case.
+struct record_in
+{
+    probe* p;
+    void operator()(error_code ec) const { p->record(ec); }
+};
+
+/// `record_in` bound to the slot the request is emitted on.
+using slot_bound = decltype(net::bind_cancellation_slot(std::declval<net::cancellation_slot>(),
+                                                        std::declval<record_in>()));
+
+/// One case of the token adapters: adapts the handler with the value.
+using adapt_fn = std::function<asio_shield::shield_for_t<slot_bound>(slot_bound)>;
+
+/// One case of the guards: the guard's entry, awaited by the check.
+using enter_fn = std::function<decltype(guard_cancellation_for(0ns))()>;
+
+/// One case of the joins: starts the join of the group with the handler.
+using join_fn = std::function<void(asio_shield::task_group&, record_in)>;
+
 /// A timer wait adapted by `adapt(handler)`, requested 7 ms after the call.
-template <typename Adapt>
-void check_adapter(expect e, bool from_call, Adapt adapt)
+void check_adapter(expect e, bool from_call, const adapt_fn& adapt)
 {
     manual_clock::reset();
     net::io_context io;
@@ -328,16 +355,14 @@ void check_adapter(expect e, bool from_call, Adapt adapt)
     net::cancellation_signal sig;
     const auto call = manual_clock::now();
     manual_timer t(io, call + natural_end);
-    t.async_wait(
-        adapt(net::bind_cancellation_slot(sig.slot(), [&p](error_code ec) { p.record(ec); })));
+    t.async_wait(adapt(net::bind_cancellation_slot(sig.slot(), record_in{&p})));
     check_timeline(
         io, p, call, 7ms, from_call, [&] { sig.emit(ctype::terminal); }, e);
 }
 
 /// A coroutine that enters `enter()`'s guard and waits in its scope,
 /// requested 7 ms after the call.
-template <typename Enter>
-void check_guard(expect e, bool from_call, Enter enter)
+void check_guard(expect e, bool from_call, const enter_fn& enter)
 {
     manual_clock::reset();
     net::io_context io;
@@ -363,8 +388,7 @@ void check_guard(expect e, bool from_call, Enter enter)
 
 /// J3: a group with one session whose wait is shielded, joined by `join`.
 /// The join is what is cut, with `timed_out`, counted from the call.
-template <typename Join>
-void check_join(expect e, Join join)
+void check_join(expect e, const join_fn& join)
 {
     manual_clock::reset();
     net::io_context io;
@@ -381,7 +405,7 @@ void check_join(expect e, Join join)
     g.close(); // J5: a join ends once the group is closed and empty.
     settle(io);
     probe p;
-    join(g, [&p](error_code ec) { p.record(ec); });
+    join(g, record_in{&p});
     check_timeline(
         io, p, call, 0ns, true, [] {}, e, net::error::timed_out);
     gate.cancel();
@@ -457,7 +481,7 @@ BOOST_AUTO_TEST_CASE(T5_shield_for_every_duration)
     for_each_case(duration_cases(), [](const auto& c) {
         BOOST_TEST_CONTEXT(c.name)
         {
-            check_adapter(c.outcome, false, [&](auto h) { return shield_for(c.value, h); });
+            check_adapter(c.outcome, false, [&](slot_bound h) { return shield_for(c.value, h); });
         }
     });
 }
@@ -470,7 +494,7 @@ BOOST_AUTO_TEST_CASE(T5_partial_shield_for_every_duration)
         {
             const auto partial = shield_for(c.value);
             BOOST_TEST((partial.grace() == saturate(c.value)));
-            check_adapter(c.outcome, false, [&](auto h) { return partial(h); });
+            check_adapter(c.outcome, false, [&](slot_bound h) { return partial(h); });
         }
     });
 }
@@ -482,8 +506,8 @@ BOOST_AUTO_TEST_CASE(T5_shield_until_every_time_point)
     for_each_case(time_point_cases(), [](const auto& c) {
         BOOST_TEST_CONTEXT(c.name)
         {
-            check_adapter(c.outcome, true, [&](auto h) { return shield_until(c.value, h); });
-            check_adapter(c.outcome, true, [&](auto h) { return shield_until(c.value)(h); });
+            check_adapter(c.outcome, true, [&](slot_bound h) { return shield_until(c.value, h); });
+            check_adapter(c.outcome, true, [&](slot_bound h) { return shield_until(c.value)(h); });
         }
     });
 }
@@ -519,7 +543,8 @@ BOOST_AUTO_TEST_CASE(T5_grace_budget_every_duration)
         {
             grace_budget shield_budget(c.value);
             BOOST_TEST((shield_budget.budget() == saturate(c.value)));
-            check_adapter(c.outcome, false, [&](auto h) { return shield_for(shield_budget, h); });
+            check_adapter(c.outcome, false,
+                          [&](slot_bound h) { return shield_for(shield_budget, h); });
             grace_budget guard_budget(c.value);
             check_guard(c.outcome, false, [&] { return guard_cancellation_for(guard_budget); });
         }
@@ -533,7 +558,9 @@ BOOST_AUTO_TEST_CASE(T5_join_for_every_duration)
     for_each_case(duration_cases(), [](const auto& c) {
         BOOST_TEST_CONTEXT(c.name)
         {
-            check_join(c.outcome, [&](auto& g, auto h) { g.async_join_for(c.value, h); });
+            check_join(c.outcome, [&](asio_shield::task_group& g, record_in h) {
+                g.async_join_for(c.value, h);
+            });
         }
     });
 }
@@ -544,7 +571,9 @@ BOOST_AUTO_TEST_CASE(T5_join_until_every_time_point)
     for_each_case(time_point_cases(), [](const auto& c) {
         BOOST_TEST_CONTEXT(c.name)
         {
-            check_join(c.outcome, [&](auto& g, auto h) { g.async_join_until(c.value, h); });
+            check_join(c.outcome, [&](asio_shield::task_group& g, record_in h) {
+                g.async_join_until(c.value, h);
+            });
         }
     });
 }
