@@ -59,6 +59,6 @@ function(asio_shield_check_internals result)
     endif()
     set(${result} FALSE PARENT_SCOPE)
     set(ASIO_SHIELD_INTERNALS_MESSAGE
-        "asio_shield: the Asio internals that cancellation_guard and shield's S3 rely on do not match Asio ${version}. They are listed in include/asio_shield/detail/backend/ (awaitable.hpp: I1-I8, co_composed.hpp: K1-K2); docs/internals.md has the releases tested. Compiler output:\n${out}"
+        "asio_shield: the Asio internals that cancellation_guard and shield's S3 rely on do not match Asio ${version}. Each backend in include/asio_shield/detail/backend/ lists those it uses; docs/internals.md has the releases tested. Compiler output:\n${out}"
         PARENT_SCOPE)
 endfunction()

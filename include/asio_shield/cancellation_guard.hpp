@@ -14,6 +14,7 @@
 #include <asio_shield/config.hpp>
 
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/coroutine_backend.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
 #include <asio_shield/detail/deadline.hpp>
 #include <asio_shield/detail/guard_order.hpp>
@@ -177,7 +178,7 @@ private:
     phase phase_ = phase::active;
     listener listener_ = listener::none;
     bool saved_throw_if_cancelled_;
-    bool saved_complete_if_cancelled_;
+    bool saved_second_check_;
     bool marker_ = false; // T4: a redelivery marker waits in the substitute's slot.
     // R4: the filters and the recorder point here, so the guard must never
     // change address. g++ 12 copies it bitwise when it is produced by a
@@ -194,16 +195,17 @@ private:
 /**
  * Never throws `operation_aborted`, also in a coroutine whose cancellation was
  * already requested — typically right after catching `operation_aborted` (G0).
- * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine
- * (detail/backend/awaitable.hpp).
+ * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine,
+ * or (Asio 1.22 on) an `asio::experimental::coro` one; there a guard must end
+ * before the coroutine's next `co_yield`, since Asio gives a coro a new
+ * cancellation state each time it is resumed.
  *
- * In a `co_composed` body (Asio 1.26 on, detail/backend/co_composed.hpp) the
- * guard is entered without `co_await`, from the body's state:
- * `auto guard = guard_cancellation(state);` and
- * `auto guard = guard_cancellation_for(state, 2s);`. There the guard also
- * turns the state's `complete_if_cancelled` off for its lifetime and restores
- * it, so that suspending in the scope does not complete the composed
- * operation with `operation_aborted`.
+ * In a `co_composed` body (Asio 1.26 on) the guard is entered without
+ * `co_await`, from the body's state: `auto guard = guard_cancellation(state);`
+ * and `auto guard = guard_cancellation_for(state, 2s);` (below). There the
+ * guard also turns the state's `complete_if_cancelled` off for its lifetime
+ * and restores it, so that suspending in the scope does not complete the
+ * composed operation with `operation_aborted`.
  */
 [[nodiscard]] detail::guard_cancellation_op guard_cancellation() noexcept;
 
@@ -236,6 +238,37 @@ guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noex
 /// starts at the first request held by any shield or guard that names it.
 [[nodiscard]] detail::guard_cancellation_for_op
 guard_cancellation_for(grace_budget& budget) noexcept;
+
+/// Enters a protected scope from a coroutine's state object, in the kinds
+/// that hand their body one (`co_composed`, Asio 1.26 on):
+/// `auto guard = guard_cancellation(state);`, without `co_await`.
+/**
+ * For its lifetime, operations awaited in the body are not interrupted by a
+ * cancellation requested before or during the guard, the state's
+ * `throw_if_cancelled()` and `complete_if_cancelled()` read false, and
+ * `state.cancelled()` reports what was requested; when it ends, the state's
+ * own cancellation state and both flags are back as they were, so the next
+ * `co_await` completes the composed operation with `operation_aborted`
+ * exactly as without the guard (G2).
+ */
+template <detail::guard_entry_state State>
+[[nodiscard]] cancellation_guard guard_cancellation(State& state);
+
+/// T2 from a state object: `auto guard = guard_cancellation_for(state, 2s);`.
+/// The grace timer runs on the state's I/O executor (T3); any duration is
+/// accepted (T5), as by `guard_cancellation_for(d)`.
+template <detail::guard_entry_state State, typename Rep, typename Period>
+[[nodiscard]] cancellation_guard guard_cancellation_for(State& state,
+                                                        std::chrono::duration<Rep, Period> grace);
+
+/// T6 from a state object: `auto guard = guard_cancellation_until(state, t);`.
+template <detail::guard_entry_state State, typename Clock, typename Duration>
+[[nodiscard]] cancellation_guard
+guard_cancellation_until(State& state, std::chrono::time_point<Clock, Duration> deadline);
+
+/// T6 from a state object: `auto guard = guard_cancellation_for(state, budget);`.
+template <detail::guard_entry_state State>
+[[nodiscard]] cancellation_guard guard_cancellation_for(State& state, grace_budget& budget);
 #endif // defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 } // namespace ASIO_SHIELD_ABI

@@ -254,6 +254,27 @@ struct grace_spec
     }
 };
 
+/// The three ways to name a deadline, for the shields and the guards alike.
+constexpr grace_spec grace_after(grace_duration grace) noexcept
+{
+    return grace_spec{grace};
+}
+
+template <typename Clock, typename Duration>
+grace_spec grace_until(std::chrono::time_point<Clock, Duration> deadline) noexcept
+{
+    grace_spec spec;
+    spec.until = to_grace_time(deadline);
+    return spec;
+}
+
+inline grace_spec grace_of(grace_budget& budget) noexcept
+{
+    grace_spec spec;
+    spec.budget = &budget;
+    return spec;
+}
+
 } // namespace detail
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield

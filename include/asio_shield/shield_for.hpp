@@ -81,26 +81,6 @@ inline constexpr bool is_duration_v = false;
 template <typename Rep, typename Period>
 inline constexpr bool is_duration_v<std::chrono::duration<Rep, Period>> = true;
 
-constexpr grace_spec grace_after(grace_duration grace) noexcept
-{
-    return grace_spec{grace};
-}
-
-template <typename Clock, typename Duration>
-grace_spec grace_until(std::chrono::time_point<Clock, Duration> deadline) noexcept
-{
-    grace_spec spec;
-    spec.until = to_grace_time(deadline);
-    return spec;
-}
-
-inline grace_spec grace_of(grace_budget& budget) noexcept
-{
-    grace_spec spec;
-    spec.budget = &budget;
-    return spec;
-}
-
 template <typename Deadline, typename CompletionToken>
 constexpr shield_t<std::decay_t<CompletionToken>, net::cancellation_type_t, Deadline>
 bounded(CompletionToken&& token, const Deadline& deadline, net::cancellation_type_t blocked)

@@ -29,6 +29,8 @@
 #define ASIO_SHIELD_SOURCE 1
 #endif
 
+#include <asio_shield/cancellation_guard.hpp>
+
 #include <asio_shield/impl/cancellation_guard.ipp>
 
 #endif // ASIO_SHIELD_SRC_HPP

@@ -14,11 +14,10 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/shield.hpp>
-
 #include <asio_shield/detail/deadline.hpp>
 #include <asio_shield/detail/relay.hpp>
 #include <asio_shield/detail/shield_handler.hpp>
+#include <asio_shield/detail/shield_policy.hpp>
 #include <asio_shield/detail/shield_result.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)

@@ -1,10 +1,12 @@
 //
 // asio_shield/impl/cancellation_guard.ipp
 //
-// Guard bookkeeping: the same for every executor and handler type. Included by
-// cancellation_guard.hpp (header-only, the default: every function below is
-// `inline`), or compiled once through asio_shield/src.hpp when
-// ASIO_SHIELD_SEPARATE_COMPILATION is defined (P1, P2).
+// Guard bookkeeping: the same for every executor and handler type. Included at
+// the end of cancellation_guard.hpp (header-only, the default: every function
+// below is `inline`), or compiled once through asio_shield/src.hpp, after that
+// header, when ASIO_SHIELD_SEPARATE_COMPILATION is defined (P1, P2). It does
+// not include cancellation_guard.hpp itself, which would make an include
+// cycle.
 //
 // How a guard works. The coroutine's own cancellation state S (the one Asio
 // built over the parent slot) stays installed where it is and keeps recording
@@ -65,8 +67,6 @@
 
 #ifndef ASIO_SHIELD_IMPL_CANCELLATION_GUARD_IPP
 #define ASIO_SHIELD_IMPL_CANCELLATION_GUARD_IPP
-
-#include <asio_shield/cancellation_guard.hpp>
 
 #include <asio_shield/detail/guard_order.hpp>
 #include <asio_shield/detail/signal_pool.hpp>
@@ -193,8 +193,7 @@ ASIO_SHIELD_DECL cancellation_guard::cancellation_guard(detail::coroutine_ref co
       saved_state_(coroutine.state ? *coroutine.state : net::cancellation_state()),
       requested_(detail::named(saved_state_.cancelled())),
       saved_throw_if_cancelled_(coroutine.throw_if_cancelled && *coroutine.throw_if_cancelled),
-      saved_complete_if_cancelled_(coroutine.complete_if_cancelled &&
-                                   *coroutine.complete_if_cancelled)
+      saved_second_check_(coroutine.second_check && *coroutine.second_check)
 {
     enter();
 }
@@ -207,8 +206,7 @@ ASIO_SHIELD_DECL cancellation_guard::cancellation_guard(detail::coroutine_ref co
       requested_(detail::named(saved_state_.cancelled())),
       deadline_(std::in_place, grace, executor, std::allocator<void>()),
       saved_throw_if_cancelled_(coroutine.throw_if_cancelled && *coroutine.throw_if_cancelled),
-      saved_complete_if_cancelled_(coroutine.complete_if_cancelled &&
-                                   *coroutine.complete_if_cancelled)
+      saved_second_check_(coroutine.second_check && *coroutine.second_check)
 {
     enter(); // On a throw, the engine's destructor gives up the timer.
 }
@@ -257,8 +255,8 @@ ASIO_SHIELD_DECL void cancellation_guard::enter()
     // G1 and G4: nothing in the scope throws; this_coro::throw_if_cancelled()
     // reads false; a co_composed body does not complete at its next suspension.
     *coroutine_.throw_if_cancelled = false;
-    if (coroutine_.complete_if_cancelled)
-        *coroutine_.complete_if_cancelled = false;
+    if (coroutine_.second_check)
+        *coroutine_.second_check = false;
 #if defined(ASIO_SHIELD_CHECK_GUARD_ORDER)
     detail::guard_order::instance().push(order_, coroutine_.state);
 #endif
@@ -426,8 +424,8 @@ ASIO_SHIELD_DECL void cancellation_guard::close_scope(bool restore) noexcept
     if (restore)
     {
         *coroutine_.throw_if_cancelled = saved_throw_if_cancelled_; // G4
-        if (coroutine_.complete_if_cancelled)
-            *coroutine_.complete_if_cancelled = saved_complete_if_cancelled_;
+        if (coroutine_.second_check)
+            *coroutine_.second_check = saved_second_check_;
     }
 }
 

@@ -59,8 +59,10 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/cancellation_guard.hpp>
+#if defined(ASIO_SHIELD_HAS_CO_AWAIT)
+
 #include <asio_shield/detail/cancellation_types.hpp>
+#include <asio_shield/detail/coroutine_backend.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
 #include <asio_shield/detail/deadline.hpp>
 #include <asio_shield/detail/shield_result.hpp>
@@ -495,85 +497,21 @@ struct shield_result<net::deferred_async_operation<Signature, Initiation, InitAr
 };
 #endif
 
-/// What `guard_cancellation()` returns. Inside an awaitable it takes the
-/// unchecked await_transform route (G0); the awaiter is ready at once, so
-/// entering a guard never suspends the coroutine.
-class guard_cancellation_op : public unchecked_awaitable_base
+/// The unchecked-await hook for a guard entry operand `Op` (I4): the call
+/// operator routes `co_await op` through the unchecked await_transform
+/// overload, and the awaiter, ready at once, enters the guard.
+template <typename Op>
+struct awaitable_entry_hook : unchecked_awaitable_base
 {
-public:
-    struct awaiter
-    {
-        coroutine_ref coroutine;
-
-        bool await_ready() const noexcept { return true; }
-        void await_suspend(std::coroutine_handle<>) const noexcept {}
-        cancellation_guard await_resume() const { return guard_access::make(coroutine); }
-    };
-
     template <typename Executor>
-    awaiter make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) && noexcept
+    ready_entry<Op> make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
     {
-        return awaiter{guarded_coroutine_of(frame)};
+        if constexpr (Op::needs_executor)
+            static_assert(std::is_convertible_v<Executor, net::any_io_executor>,
+                          "asio_shield::guard_cancellation_for: the coroutine's executor must be "
+                          "convertible to any_io_executor to run the grace timer.");
+        return ready_entry<Op>{static_cast<Op&&>(*this), guarded_coroutine_of(frame)};
     }
-
-    // R4: reached only when awaited outside an asio::awaitable.
-    template <typename T = void>
-    void operator co_await() const
-    {
-        static_assert(dependent_false_v<T>,
-                      "asio_shield::guard_cancellation() can only be awaited inside an "
-                      "asio::awaitable coroutine (co_spawn / use_awaitable). In a co_composed "
-                      "body use guard_cancellation(state); in hand-written composed operations "
-                      "use asio_shield::slot_guard.");
-    }
-};
-
-/// What `guard_cancellation_for()` returns: the same route as
-/// guard_cancellation_op, plus the grace period and the coroutine's executor.
-class guard_cancellation_for_op : public unchecked_awaitable_base
-{
-public:
-    explicit guard_cancellation_for_op(const grace_spec& grace) noexcept : grace_(grace) {}
-
-    // Trivially copyable on purpose: it holds the frame, not the executor, so
-    // that no compiler's handling of co_await temporaries can duplicate or
-    // drop an executor's reference.
-    template <typename Executor>
-    struct awaiter
-    {
-        net::detail::awaitable_frame_base<Executor>* frame;
-        grace_spec grace;
-
-        bool await_ready() const noexcept { return true; }
-        void await_suspend(std::coroutine_handle<>) const noexcept {}
-        cancellation_guard await_resume() const
-        {
-            return guard_access::make(guarded_coroutine_of(frame), grace,
-                                      net::any_io_executor(executor_of(frame)));
-        }
-    };
-
-    template <typename Executor>
-    awaiter<Executor> make_awaiter(net::detail::awaitable_frame_base<Executor>* frame) &&
-    {
-        static_assert(std::is_convertible_v<Executor, net::any_io_executor>,
-                      "asio_shield::guard_cancellation_for: the coroutine's executor must be "
-                      "convertible to any_io_executor to run the grace timer.");
-        return awaiter<Executor>{frame, grace_};
-    }
-
-    // R4: reached only when awaited outside an asio::awaitable.
-    template <typename T = void>
-    void operator co_await() const
-    {
-        static_assert(dependent_false_v<T>,
-                      "asio_shield::guard_cancellation_for() can only be awaited inside an "
-                      "asio::awaitable coroutine (co_spawn / use_awaitable). In a co_composed "
-                      "body use guard_cancellation_for(state, duration).");
-    }
-
-private:
-    grace_spec grace_;
 };
 
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
@@ -585,6 +523,13 @@ struct probe_initiation
     {}
 };
 #endif
+
+/// A guard entry operand for the probe.
+struct probe_entry : awaitable_entry_hook<probe_entry>
+{
+    static constexpr bool needs_executor = true;
+    int enter(const coroutine_ref&) const { return 0; }
+};
 
 /// Compiled by the configure-time probe (C1): instantiates every internal
 /// listed above for `Executor`, so a mismatching Asio fails the probe.
@@ -611,8 +556,8 @@ void internals_selftest()
     [[maybe_unused]] auto s3_full = &shielded_awaitable<int, Executor, every_type>::make_awaiter;
     [[maybe_unused]] auto s3_bounded =
         &shielded_awaitable<int, Executor, bounded_mask>::make_awaiter;
-    [[maybe_unused]] auto guard_entry = &guard_cancellation_op::make_awaiter<Executor>;
-    [[maybe_unused]] auto guard_for_entry = &guard_cancellation_for_op::make_awaiter<Executor>;
+    // I1-I4 as a guard entry uses them.
+    [[maybe_unused]] auto guard_entry = &probe_entry::template make_awaiter<Executor>;
 #if defined(ASIO_SHIELD_HAS_AWAITABLE_ASYNC_OP)
     // I6, I7: S3's awaiter for a deferred operation, built the way
     // await_transform builds Asio's own (with handler tracking's location
@@ -625,36 +570,21 @@ void internals_selftest()
 #endif
 }
 
+/// Registration: slot 0 of detail/coroutine_backend.hpp.
+template <>
+struct backend_slot<0>
+{
+    template <typename Op>
+    using await_hook = awaitable_entry_hook<Op>;
+
+    template <typename = void>
+    static void selftest()
+    {
+        internals_selftest<net::any_io_executor>();
+    }
+};
+
 } // namespace detail
-
-inline detail::guard_cancellation_op guard_cancellation() noexcept
-{
-    return {};
-}
-
-template <typename Rep, typename Period>
-inline detail::guard_cancellation_for_op
-guard_cancellation_for(std::chrono::duration<Rep, Period> grace) noexcept
-{
-    return detail::guard_cancellation_for_op(detail::grace_spec{detail::saturate(grace)});
-}
-
-template <typename Clock, typename Duration>
-inline detail::guard_cancellation_for_op
-guard_cancellation_until(std::chrono::time_point<Clock, Duration> deadline) noexcept
-{
-    detail::grace_spec spec;
-    spec.until = detail::to_grace_time(deadline);
-    return detail::guard_cancellation_for_op(spec);
-}
-
-inline detail::guard_cancellation_for_op guard_cancellation_for(grace_budget& budget) noexcept
-{
-    detail::grace_spec spec;
-    spec.budget = &budget;
-    return detail::guard_cancellation_for_op(spec);
-}
-
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
 
@@ -682,5 +612,7 @@ auto operator co_await(Transformed&& transformed)
 
 } // namespace detail
 ASIO_SHIELD_NET_NS_END
+
+#endif // defined(ASIO_SHIELD_HAS_CO_AWAIT)
 
 #endif // ASIO_SHIELD_DETAIL_BACKEND_AWAITABLE_HPP

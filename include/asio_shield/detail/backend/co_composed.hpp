@@ -2,9 +2,9 @@
 // asio_shield/detail/backend/co_composed.hpp
 //
 // The coroutine backend for `co_composed` bodies (Asio 1.26 on; experimental
-// until Asio 1.31): the other place where asio_shield relies on Asio
+// until Asio 1.31): one of the places where asio_shield relies on Asio
 // internals (docs/contract.md, C1). It supplies the body's cancellation state
-// to the guard: `auto guard = guard_cancellation(state);`.
+// to the guard's state forms: `auto guard = guard_cancellation(state);`.
 //
 // A co_composed body checks cancellation through public flags of its state
 // (`throw_if_cancelled`, `complete_if_cancelled`), so no unchecked-await hook
@@ -34,9 +34,10 @@
 
 #include <asio_shield/config.hpp>
 
-#include <asio_shield/cancellation_guard.hpp>
+#if defined(ASIO_SHIELD_HAS_CO_COMPOSED)
+
+#include <asio_shield/detail/coroutine_backend.hpp>
 #include <asio_shield/detail/coroutine_ref.hpp>
-#include <asio_shield/detail/deadline.hpp>
 
 #if defined(ASIO_SHIELD_STANDALONE)
 #include <asio/any_io_executor.hpp>
@@ -56,7 +57,6 @@
 #endif
 #endif
 
-#include <chrono>
 #include <type_traits>
 
 #if defined(ASIO_SHIELD_CO_COMPOSED_IS_EXPERIMENTAL)
@@ -132,7 +132,8 @@ coroutine_ref guarded_coroutine_of(
 
 /// Compiled by the configure-time probe (C1): K1 and K2 for a handler with a
 /// cancellation slot and one without, on any_io_executor.
-inline void co_composed_selftest()
+template <typename = void>
+void co_composed_selftest()
 {
     using returns = ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_returns<void()>;
     using plain = void (*)();
@@ -145,69 +146,42 @@ inline void co_composed_selftest()
     [[maybe_unused]] auto k2 = &state::get_io_executor;
 }
 
+/// The state forms of the guard take a co_composed body's state (K2).
+template <typename Executors, typename Handler, typename Return>
+struct entry_context<ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>>
+{
+    static constexpr bool registered = true;
+
+    static coroutine_ref
+    coroutine(ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>&
+                  state) noexcept
+    {
+        return guarded_coroutine_of(state);
+    }
+};
+
+/// Registration: slot 1 of detail/coroutine_backend.hpp. A co_composed body
+/// checks cancellation only through the state's public flags, so no operand
+/// needs a hook, and in it a request already recorded completes the whole
+/// operation at its next suspension, so S3 registers nothing.
+template <>
+struct backend_slot<1>
+{
+    template <typename Op>
+    struct await_hook
+    {};
+
+    template <typename = void>
+    static void selftest()
+    {
+        co_composed_selftest();
+    }
+};
+
 } // namespace detail
-
-/// G0–G7 in a co_composed body: `auto guard = guard_cancellation(state);`.
-/**
- * Entered without `co_await`. For its lifetime, operations awaited in the body
- * are not interrupted by a cancellation requested before or during the guard,
- * the state's `throw_if_cancelled()` and `complete_if_cancelled()` read false,
- * and `state.cancelled()` reports what was requested; when it ends, the
- * state's own cancellation state and both flags are back as they were, so the
- * next `co_await` completes the composed operation with `operation_aborted`
- * exactly as without the guard (G2).
- */
-template <typename Executors, typename Handler, typename Return>
-[[nodiscard]] cancellation_guard guard_cancellation(
-    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state)
-{
-    return detail::guard_access::make(detail::guarded_coroutine_of(state));
-}
-
-/// T2 in a co_composed body: `auto guard = guard_cancellation_for(state, 2s);`.
-/**
- * The grace timer runs on the state's I/O executor (T3). Any duration is
- * accepted (T5), as by `shield_for`: past the clock's range or +inf, no limit;
- * zero, negative, -inf or NaN, at the first request.
- */
-template <typename Executors, typename Handler, typename Return, typename Rep, typename Period>
-[[nodiscard]] cancellation_guard guard_cancellation_for(
-    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
-    std::chrono::duration<Rep, Period> grace)
-{
-    return detail::guard_access::make(detail::guarded_coroutine_of(state),
-                                      detail::grace_spec{detail::saturate(grace)},
-                                      net::any_io_executor(state.get_io_executor()));
-}
-
-/// T6 in a co_composed body: `auto guard = guard_cancellation_until(state, t);`.
-/// `time_point::max()`, +inf or a time past the clock's range: no limit; a
-/// time point whose distance from now is NaN counts as passed (T5).
-template <typename Executors, typename Handler, typename Return, typename Clock,
-          typename Duration>
-[[nodiscard]] cancellation_guard guard_cancellation_until(
-    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
-    std::chrono::time_point<Clock, Duration> deadline)
-{
-    detail::grace_spec spec;
-    spec.until = detail::to_grace_time(deadline);
-    return detail::guard_access::make(detail::guarded_coroutine_of(state), spec,
-                                      net::any_io_executor(state.get_io_executor()));
-}
-
-/// T6 in a co_composed body: `auto guard = guard_cancellation_for(state, budget);`.
-template <typename Executors, typename Handler, typename Return>
-[[nodiscard]] cancellation_guard guard_cancellation_for(
-    ASIO_SHIELD_CO_COMPOSED_DETAIL::co_composed_state<Executors, Handler, Return>& state,
-    grace_budget& budget)
-{
-    detail::grace_spec spec;
-    spec.budget = &budget;
-    return detail::guard_access::make(detail::guarded_coroutine_of(state), spec,
-                                      net::any_io_executor(state.get_io_executor()));
-}
-
 } // namespace ASIO_SHIELD_ABI
 } // namespace asio_shield
+
+#endif // defined(ASIO_SHIELD_HAS_CO_COMPOSED)
 
 #endif // ASIO_SHIELD_DETAIL_BACKEND_CO_COMPOSED_HPP
