@@ -195,10 +195,7 @@ private:
 /**
  * Never throws `operation_aborted`, also in a coroutine whose cancellation was
  * already requested — typically right after catching `operation_aborted` (G0).
- * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine,
- * or (Asio 1.22 on) an `asio::experimental::coro` one; there a guard must end
- * before the coroutine's next `co_yield`, since Asio gives a coro a new
- * cancellation state each time it is resumed.
+ * Only valid as the operand of `co_await` in an `asio::awaitable` coroutine.
  *
  * In a `co_composed` body (Asio 1.26 on) the guard is entered without
  * `co_await`, from the body's state: `auto guard = guard_cancellation(state);`

@@ -67,7 +67,7 @@ public:
     {
         static_assert(dependent_false_v<T>,
                       "asio_shield::guard_cancellation() can only be awaited inside an "
-                      "asio::awaitable or asio::experimental::coro coroutine. In a co_composed "
+                      "asio::awaitable coroutine. In a co_composed "
                       "body use guard_cancellation(state); in hand-written composed operations "
                       "use asio_shield::slot_guard.");
     }
@@ -95,7 +95,7 @@ public:
     {
         static_assert(dependent_false_v<T>,
                       "asio_shield::guard_cancellation_for() can only be awaited inside an "
-                      "asio::awaitable or asio::experimental::coro coroutine. In a co_composed "
+                      "asio::awaitable coroutine. In a co_composed "
                       "body use guard_cancellation_for(state, duration).");
     }
 
